@@ -1,0 +1,55 @@
+//! The app shell: top navigation, routes, and the base path the site is deployed under.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::components::webgpu_panel::WebGpuBadge;
+use crate::pages::{about::AboutPage, explorer::ExplorerPage, not_found::NotFound, playground::PlaygroundPage, stats::StatsPage};
+
+/// The path the site is served under ("/" or "/sub/path"), from `<meta name="afe-base">`,
+/// which `./x build` writes for sub-path deployments.
+pub fn base_path() -> String {
+    let meta = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=afe-base]").ok().flatten())
+        .and_then(|m| m.get_attribute("content"))
+        .unwrap_or_else(|| "/".to_string());
+    let trimmed = meta.trim_end_matches('/');
+    if trimmed.is_empty() { String::new() } else { trimmed.to_string() }
+}
+
+/// An absolute URL for a file shipped with the site (data, models, icons).
+pub fn asset_url(relative: &str) -> String {
+    format!("{}/{}", base_path(), relative.trim_start_matches('/'))
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let base = base_path();
+    view! {
+        <Router base=base>
+            <header class="topbar">
+                <A href="/" attr:class="brand">
+                    <span class="brand-mark">"F"</span>
+                    <span class="brand-name">"Agent-FLAN Explorer"</span>
+                </A>
+                <nav class="topnav" aria-label="Main">
+                    <A href="/" exact=true>"Explorer"</A>
+                    <A href="/playground">"Agent playground"</A>
+                    <A href="/stats">"Stats"</A>
+                    <A href="/about">"About"</A>
+                </nav>
+                <WebGpuBadge/>
+            </header>
+            <main class="page">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=ExplorerPage/>
+                    <Route path=path!("/playground") view=PlaygroundPage/>
+                    <Route path=path!("/stats") view=StatsPage/>
+                    <Route path=path!("/about") view=AboutPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,2 @@
+pub mod virtual_list;
+pub mod webgpu_panel;

@@ -1,0 +1,151 @@
+//! Streams bytes from a URL or a local file in chunks, yielding to the browser between
+//! chunks so that a 200 MB file never freezes the page.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, Response};
+
+/// Why a byte source could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadError {
+    /// The server answered with an error status (404, 403, …).
+    Http { url: String, status: u16, status_text: String },
+    /// fetch() itself failed: offline, DNS, or the server did not allow this page (CORS).
+    Network { url: String, detail: String },
+    /// The address is not a URL this page may fetch.
+    BadUrl { url: String, detail: String },
+    /// Reading the stream failed midway (connection dropped, file removed).
+    Read { detail: String },
+    /// The user stopped it.
+    Cancelled,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Http { url, status, status_text } => {
+                write!(f, "{url} answered HTTP {status} {status_text}")?;
+                if *status == 404 {
+                    write!(f, " (no such file)")?;
+                }
+                Ok(())
+            }
+            LoadError::Network { url, detail } => write!(
+                f,
+                "could not fetch {url}: the network failed or the server does not allow this page to read it (CORS). ({detail})"
+            ),
+            LoadError::BadUrl { url, detail } => write!(f, "\"{url}\" is not a URL that can be opened: {detail}"),
+            LoadError::Read { detail } => write!(f, "reading stopped midway: {detail}"),
+            LoadError::Cancelled => write!(f, "cancelled"),
+        }
+    }
+}
+
+/// Progress through one source: bytes read and, when known, the total.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ByteProgress {
+    pub read: u64,
+    pub total: Option<u64>,
+}
+
+fn js_error_text(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    Reflect::get(e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Opens `url` and returns a reader over its body plus the announced length.
+pub async fn open_url(url: &str) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
+    let window = web_sys::window().ok_or_else(|| LoadError::Read { detail: "no window".into() })?;
+    let promise = window.fetch_with_str(url);
+    let response: Response = JsFuture::from(promise)
+        .await
+        .map_err(|e| {
+            let detail = js_error_text(&e);
+            if detail.contains("Failed to parse URL") || detail.contains("Invalid URL") {
+                LoadError::BadUrl { url: url.to_string(), detail }
+            } else {
+                LoadError::Network { url: url.to_string(), detail }
+            }
+        })?
+        .dyn_into()
+        .map_err(|_| LoadError::Read { detail: "fetch did not return a Response".into() })?;
+    if !response.ok() {
+        return Err(LoadError::Http {
+            url: url.to_string(),
+            status: response.status(),
+            status_text: response.status_text(),
+        });
+    }
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = response.body().ok_or_else(|| LoadError::Read { detail: "the response has no body".into() })?;
+    let reader: ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| LoadError::Read { detail: "the body is not a byte stream".into() })?;
+    Ok((reader, total))
+}
+
+/// A reader over a local file the user picked or dropped.
+pub fn open_file(file: &web_sys::File) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
+    let reader: ReadableStreamDefaultReader = file
+        .stream()
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| LoadError::Read { detail: "the file is not a byte stream".into() })?;
+    Ok((reader, Some(file.size() as u64)))
+}
+
+/// Reads every chunk of `reader`, handing each to `on_chunk` with the running progress.
+/// Between chunks it yields to the event loop (so the page repaints and stays responsive)
+/// and stops with [`LoadError::Cancelled`] when `cancelled()` becomes true.
+pub async fn read_chunks(
+    reader: ReadableStreamDefaultReader,
+    total: Option<u64>,
+    mut on_chunk: impl FnMut(&[u8], ByteProgress),
+    cancelled: impl Fn() -> bool,
+) -> Result<ByteProgress, LoadError> {
+    let mut progress = ByteProgress { read: 0, total };
+    let mut since_yield = 0usize;
+    let mut buffer = Vec::new();
+    loop {
+        if cancelled() {
+            let _ = reader.cancel();
+            return Err(LoadError::Cancelled);
+        }
+        let result = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| LoadError::Read { detail: js_error_text(&e) })?;
+        let done = Reflect::get(&result, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(progress);
+        }
+        let value = Reflect::get(&result, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
+        let Ok(array) = value.dyn_into::<Uint8Array>() else {
+            return Err(LoadError::Read { detail: "a chunk was not bytes".into() });
+        };
+        buffer.resize(array.length() as usize, 0);
+        array.copy_to(&mut buffer);
+        progress.read += buffer.len() as u64;
+        on_chunk(&buffer, progress);
+        since_yield += buffer.len();
+        // Yield about every 4 MiB of work so progress bars paint and input stays live.
+        if since_yield >= 4 << 20 {
+            since_yield = 0;
+            gloo::timers::future::TimeoutFuture::new(0).await;
+        }
+    }
+}

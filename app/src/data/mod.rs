@@ -1,0 +1,3 @@
+//! Getting rows into the explorer: streaming byte sources (URL, File) and the dataset store.
+
+pub mod loader;

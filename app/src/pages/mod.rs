@@ -1,0 +1,5 @@
+pub mod about;
+pub mod explorer;
+pub mod not_found;
+pub mod playground;
+pub mod stats;

@@ -1,0 +1,476 @@
+//! Streaming JSONL parser for chunked bytes (a `fetch` body, a `File` stream, stdin).
+//!
+//! * Lines may be split anywhere across chunks, including inside a multi-byte UTF-8 character.
+//! * `\r\n` line ends, a UTF-8 byte-order mark at the start, and blank lines are accepted.
+//! * Every bad line is reported as a [`BadLine`] with its 1-based line number and a specific reason;
+//!   good lines keep flowing. Nothing panics on any input.
+//! * A line longer than [`MAX_LINE_BYTES`] is skipped without being buffered (reported once).
+//! * A file whose first non-blank byte is `[` is treated as one JSON array of rows
+//!   (buffered until [`JsonlParser::finish`]).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::FlanError;
+use crate::model::Sample;
+
+/// Longest accepted line: 64 MiB. Longer lines are reported as bad and never buffered whole.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A rejected line, for the "bad lines" list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BadLine {
+    /// 1-based line number in the file (element number for JSON-array files).
+    pub line_number: u64,
+    /// Human-readable reason, e.g. "invalid JSON at column 17: expected `,` or `}`".
+    pub reason: String,
+    /// The same reason, typed.
+    #[serde(skip)]
+    pub error: FlanError,
+}
+
+impl BadLine {
+    fn new(line_number: u64, error: FlanError) -> BadLine {
+        BadLine {
+            line_number,
+            reason: error.to_string(),
+            error,
+        }
+    }
+}
+
+/// What the parser produces, in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParseEvent {
+    Sample { line_number: u64, sample: Sample },
+    BadLine(BadLine),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// No non-blank byte seen yet.
+    Undecided,
+    Lines,
+    /// Whole-file JSON array, parsed at `finish`.
+    Array,
+}
+
+/// Push parser: feed chunks with [`push`](Self::push), then call [`finish`](Self::finish).
+#[derive(Debug)]
+pub struct JsonlParser {
+    pending: Vec<u8>,
+    /// Number of lines completed so far (the next line is `lines_done + 1`).
+    lines_done: u64,
+    /// Length so far of an overlong line that is being skipped.
+    skipping: Option<u64>,
+    bom_checked: bool,
+    mode: Mode,
+    bytes_seen: u64,
+    max_line: usize,
+    samples: u64,
+    bad_lines: u64,
+}
+
+impl Default for JsonlParser {
+    fn default() -> Self {
+        JsonlParser::new()
+    }
+}
+
+impl JsonlParser {
+    /// A parser with the 64 MiB line limit.
+    pub fn new() -> JsonlParser {
+        JsonlParser::with_max_line(MAX_LINE_BYTES)
+    }
+
+    /// A parser with a custom line limit (tests use a small one).
+    pub fn with_max_line(max_line: usize) -> JsonlParser {
+        JsonlParser {
+            pending: Vec::new(),
+            lines_done: 0,
+            skipping: None,
+            bom_checked: false,
+            mode: Mode::Undecided,
+            bytes_seen: 0,
+            max_line,
+            samples: 0,
+            bad_lines: 0,
+        }
+    }
+
+    /// Bytes pushed so far (for a progress bar).
+    pub fn bytes_seen(&self) -> u64 {
+        self.bytes_seen
+    }
+
+    /// Good rows emitted so far.
+    pub fn sample_count(&self) -> u64 {
+        self.samples
+    }
+
+    /// Bad lines emitted so far.
+    pub fn bad_line_count(&self) -> u64 {
+        self.bad_lines
+    }
+
+    /// Feeds one chunk; returns the events for the lines it completed.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<ParseEvent> {
+        let mut out = Vec::new();
+        self.push_with(chunk, |e| out.push(e));
+        out
+    }
+
+    /// Like [`push`](Self::push) but hands events to a callback (no intermediate Vec).
+    pub fn push_with(&mut self, chunk: &[u8], mut emit: impl FnMut(ParseEvent)) {
+        self.bytes_seen += chunk.len() as u64;
+        self.feed(chunk, &mut emit);
+    }
+
+    fn feed(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(ParseEvent)) {
+        if !self.bom_checked {
+            // The BOM may itself arrive split across chunks: hold back until 3 bytes are known.
+            self.pending.extend_from_slice(chunk);
+            if self.pending.len() < BOM.len() && BOM.starts_with(&self.pending) {
+                return;
+            }
+            self.bom_checked = true;
+            let start = if self.pending.starts_with(BOM) { 3 } else { 0 };
+            let buffered = std::mem::take(&mut self.pending);
+            return self.feed(&buffered[start..], emit);
+        }
+        if self.mode == Mode::Undecided {
+            match chunk.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'[') => self.mode = Mode::Array,
+                Some(_) => self.mode = Mode::Lines,
+                None => {}
+            }
+        }
+        if self.mode == Mode::Array {
+            self.pending.extend_from_slice(chunk);
+            return;
+        }
+        while let Some(nl) = memchr::memchr(b'\n', chunk) {
+            let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
+            chunk = rest;
+            if let Some(skipped) = self.skipping.take() {
+                self.lines_done += 1;
+                self.emit_bad(
+                    FlanError::LineTooLong {
+                        len: skipped + head.len() as u64,
+                        limit: self.max_line as u64,
+                    },
+                    emit,
+                );
+                continue;
+            }
+            if self.pending.is_empty() {
+                self.finish_line(head, emit);
+            } else {
+                let mut line = std::mem::take(&mut self.pending);
+                line.extend_from_slice(head);
+                self.finish_line(&line, emit);
+                line.clear();
+                self.pending = line; // keep the allocation
+            }
+        }
+        // Partial last line: buffer it, unless it is already too long.
+        if let Some(skipped) = self.skipping.as_mut() {
+            *skipped += chunk.len() as u64;
+        } else if self.pending.len() + chunk.len() > self.max_line {
+            self.skipping = Some((self.pending.len() + chunk.len()) as u64);
+            self.pending = Vec::new();
+        } else {
+            self.pending.extend_from_slice(chunk);
+        }
+    }
+
+    /// Flushes the last line (or parses the buffered JSON array).
+    pub fn finish(mut self) -> Vec<ParseEvent> {
+        let mut out = Vec::new();
+        self.finish_with(|e| out.push(e));
+        out
+    }
+
+    /// Like [`finish`](Self::finish) with a callback.
+    pub fn finish_with(&mut self, mut emit: impl FnMut(ParseEvent)) {
+        if !self.bom_checked && !self.pending.is_empty() {
+            // Fewer than 3 bytes in total that looked like a BOM prefix.
+            self.bom_checked = true;
+            let buffered = std::mem::take(&mut self.pending);
+            self.feed(&buffered, &mut emit);
+        }
+        match self.mode {
+            Mode::Array => {
+                let bytes = std::mem::take(&mut self.pending);
+                parse_array_into(&bytes, &mut emit, &mut self.samples, &mut self.bad_lines);
+            }
+            _ => {
+                if let Some(skipped) = self.skipping.take() {
+                    self.lines_done += 1;
+                    self.emit_bad(
+                        FlanError::LineTooLong {
+                            len: skipped,
+                            limit: self.max_line as u64,
+                        },
+                        &mut emit,
+                    );
+                } else if !self.pending.is_empty() {
+                    let line = std::mem::take(&mut self.pending);
+                    self.finish_line(&line, &mut emit);
+                }
+            }
+        }
+    }
+
+    fn emit_bad(&mut self, error: FlanError, emit: &mut impl FnMut(ParseEvent)) {
+        self.bad_lines += 1;
+        emit(ParseEvent::BadLine(BadLine::new(self.lines_done, error)));
+    }
+
+    fn finish_line(&mut self, line: &[u8], emit: &mut impl FnMut(ParseEvent)) {
+        self.lines_done += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        if line.len() > self.max_line {
+            let len = line.len() as u64;
+            return self.emit_bad(
+                FlanError::LineTooLong {
+                    len,
+                    limit: self.max_line as u64,
+                },
+                emit,
+            );
+        }
+        match parse_line(line, self.lines_done) {
+            Ok(sample) => {
+                self.samples += 1;
+                emit(ParseEvent::Sample {
+                    line_number: self.lines_done,
+                    sample,
+                });
+            }
+            Err(error) => self.emit_bad(error, emit),
+        }
+    }
+}
+
+/// Parses one JSONL line (without its newline) into a row.
+pub fn parse_line(line: &[u8], line_number: u64) -> Result<Sample, FlanError> {
+    let text = std::str::from_utf8(line).map_err(|e| FlanError::InvalidUtf8 {
+        byte_offset: e.valid_up_to(),
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(json_error)?;
+    Sample::from_value(value, &format!("line-{line_number}"))
+}
+
+/// Parses a whole buffer (JSONL or a JSON array) in one go.
+pub fn parse_bytes(bytes: &[u8]) -> Vec<ParseEvent> {
+    let mut parser = JsonlParser::new();
+    let mut out = parser.push(bytes);
+    out.extend(parser.finish());
+    out
+}
+
+/// Parses a whole-file JSON array of rows. Element `i` is reported as line number `i + 1`.
+pub fn parse_json_array(bytes: &[u8]) -> Vec<ParseEvent> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let mut out = Vec::new();
+    let (mut good, mut bad) = (0, 0);
+    parse_array_into(bytes, &mut |e| out.push(e), &mut good, &mut bad);
+    out
+}
+
+fn parse_array_into(
+    bytes: &[u8],
+    emit: &mut impl FnMut(ParseEvent),
+    good: &mut u64,
+    bad: &mut u64,
+) {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            *bad += 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64
+                + 1;
+            return emit(ParseEvent::BadLine(BadLine::new(
+                line,
+                FlanError::InvalidUtf8 {
+                    byte_offset: e.valid_up_to(),
+                },
+            )));
+        }
+    };
+    match serde_json::from_str::<Vec<Value>>(text) {
+        Ok(values) => {
+            for (i, v) in values.into_iter().enumerate() {
+                let n = i as u64 + 1;
+                match Sample::from_value(v, &format!("item-{n}")) {
+                    Ok(sample) => {
+                        *good += 1;
+                        emit(ParseEvent::Sample {
+                            line_number: n,
+                            sample,
+                        })
+                    }
+                    Err(e) => {
+                        *bad += 1;
+                        emit(ParseEvent::BadLine(BadLine::new(n, e)))
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            *bad += 1;
+            let line = e.line() as u64;
+            emit(ParseEvent::BadLine(BadLine::new(line, json_error(e))))
+        }
+    }
+}
+
+/// serde_json's message without its own " at line L column C" suffix (we report the line).
+fn json_error(e: serde_json::Error) -> FlanError {
+    let column = e.column();
+    let mut message = e.to_string();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    FlanError::InvalidJson { column, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../public/data/sources/agentinstruct/{name}.sample.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    fn split(events: &[ParseEvent]) -> (Vec<&Sample>, Vec<&BadLine>) {
+        let mut good = vec![];
+        let mut bad = vec![];
+        for e in events {
+            match e {
+                ParseEvent::Sample { sample, .. } => good.push(sample),
+                ParseEvent::BadLine(b) => bad.push(b),
+            }
+        }
+        (good, bad)
+    }
+
+    #[test]
+    fn parses_all_real_agentinstruct_rows() {
+        for task in ["os", "db", "alfworld", "webshop", "kg", "mind2web"] {
+            let events = parse_bytes(&real(task));
+            let (good, bad) = split(&events);
+            assert_eq!(good.len(), 4, "{task}");
+            assert!(bad.is_empty(), "{task}: {bad:?}");
+            assert!(good.iter().all(|s| s.id.starts_with(task)));
+        }
+    }
+
+    #[test]
+    fn same_result_for_every_chunk_size() {
+        let bytes = real("os");
+        let whole = parse_bytes(&bytes);
+        for size in [1, 2, 3, 7, 64, 4096] {
+            let mut p = JsonlParser::new();
+            let mut events = vec![];
+            for c in bytes.chunks(size) {
+                events.extend(p.push(c));
+            }
+            events.extend(p.finish());
+            assert_eq!(events, whole, "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn bom_crlf_blank_lines_and_bad_lines() {
+        let good = r#"{"id":"a","conversation":[{"role":"user","content":"é"}]}"#;
+        let mut input = Vec::new();
+        input.extend_from_slice(BOM);
+        input.extend_from_slice(good.as_bytes());
+        input.extend_from_slice(b"\r\n\r\n   \n");
+        input.extend_from_slice(b"{\"id\": \"b\", \"conversation\": [}\n"); // line 4
+        input.extend_from_slice(b"{\"id\":\"c\",\"conversation\":[{\"role\":\"user\",\"content\":\"\xff\"}]}\n"); // 5
+        input.extend_from_slice(b"{\"id\":\"d\"}\r\n"); // 6
+        input.extend_from_slice(good.replace("\"a\"", "\"e\"").as_bytes()); // 7, no final newline
+        for size in [1, 2, 5, 1000] {
+            let mut p = JsonlParser::new();
+            let mut events = vec![];
+            for c in input.chunks(size) {
+                events.extend(p.push(c));
+            }
+            events.extend(p.finish());
+            let (good, bad) = split(&events);
+            assert_eq!(good.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a", "e"]);
+            assert_eq!(good[0].conversation[0].content, "é");
+            let lines: Vec<_> = bad.iter().map(|b| b.line_number).collect();
+            assert_eq!(lines, [4, 5, 6], "chunk size {size}");
+            assert!(bad[0].reason.starts_with("invalid JSON at column 31: expected value"), "{}", bad[0].reason);
+            assert_eq!(bad[1].reason, "invalid UTF-8 at byte 51 of the line");
+            assert!(bad[2].reason.starts_with("missing field `conversation`"));
+        }
+    }
+
+    #[test]
+    fn overlong_line_is_skipped_and_reported() {
+        let mut p = JsonlParser::with_max_line(100);
+        let mut events = vec![];
+        let long = format!("{{\"id\":\"x\",\"conversation\":[],\"pad\":\"{}\"}}\n", "z".repeat(300));
+        for c in long.as_bytes().chunks(16) {
+            events.extend(p.push(c));
+        }
+        events.extend(p.push(b"{\"id\":\"ok\",\"conversation\":[]}\n"));
+        events.extend(p.finish());
+        let (good, bad) = split(&events);
+        assert_eq!(good.len(), 1);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].line_number, 1);
+        assert_eq!(bad[0].error, FlanError::LineTooLong { len: long.len() as u64 - 1, limit: 100 });
+    }
+
+    #[test]
+    fn json_array_files() {
+        let text = "\u{feff} [ {\"id\":\"a\",\"messages\":[]}, 3 ]";
+        let events = parse_bytes(text.as_bytes());
+        let (good, bad) = split(&events);
+        assert_eq!(good[0].id, "a");
+        assert_eq!(bad[0].line_number, 2);
+        assert!(bad[0].reason.starts_with("row is a JSON number"));
+        assert_eq!(parse_json_array(text.as_bytes()), events);
+        let broken = parse_bytes(b"[\n{\"id\":1,\n");
+        assert!(matches!(&broken[..], [ParseEvent::BadLine(b)] if b.reason.contains("EOF")));
+    }
+
+    #[test]
+    fn never_panics_on_garbage() {
+        // Deterministic pseudo-random bytes, chunked oddly.
+        let mut x: u64 = 0x9E3779B97F4A7C15;
+        let mut bytes = Vec::new();
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let b = [b'{', b'}', b'"', b'\n', b'\r', b'[', b']', 0xEF, 0xBB, 0xBF, b'a', 0xC3, b':'];
+            bytes.push(b[(x % b.len() as u64) as usize]);
+        }
+        let mut p = JsonlParser::with_max_line(50);
+        let mut n = 0;
+        for c in bytes.chunks(13) {
+            n += p.push(c).len();
+        }
+        n += p.finish().len();
+        assert!(n > 0);
+    }
+}

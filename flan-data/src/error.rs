@@ -16,7 +16,9 @@ pub enum FlanError {
     #[error("line too long: {len} bytes (limit {limit} bytes, 64 MiB)")]
     LineTooLong { len: u64, limit: u64 },
     /// The row is valid JSON but not an object.
-    #[error("row is a JSON {found}, expected an object like {{\"id\": ..., \"conversation\": [...]}}")]
+    #[error(
+        "row is a JSON {found}, expected an object like {{\"id\": ..., \"conversation\": [...]}}"
+    )]
     NotAnObject { found: &'static str },
     /// None of the accepted conversation keys is present.
     #[error("missing field `conversation` (also accepted: `conversations`, `messages`); keys present: {keys}{hint}")]

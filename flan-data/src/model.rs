@@ -234,7 +234,10 @@ fn missing_conversation(obj: &Map<String, Value>) -> FlanError {
     let keys = if obj.is_empty() {
         "(none)".to_string()
     } else {
-        obj.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+        obj.keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     // Point users of known source schemas at the converter instead of a bare rejection.
     let hint = if obj.contains_key("train_messages_last") || obj.contains_key("api_list") {
@@ -367,14 +370,20 @@ mod tests {
             e.to_string(),
             "missing field `conversation` (also accepted: `conversations`, `messages`); keys present: id, text"
         );
-        let e = Sample::from_value(json!({"conversation": [{"role": "user", "content": 5}]}), "")
-            .unwrap_err();
+        let e = Sample::from_value(
+            json!({"conversation": [{"role": "user", "content": 5}]}),
+            "",
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "field `conversation[0].content` has the wrong type: expected string, found number"
         );
-        let e = Sample::from_value(json!({"conversation": [{"role": "robot", "content": ""}]}), "")
-            .unwrap_err();
+        let e = Sample::from_value(
+            json!({"conversation": [{"role": "robot", "content": ""}]}),
+            "",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("unknown role `robot`"), "{e}");
         let e = Sample::from_value(json!([1]), "").unwrap_err();
         assert!(e.to_string().starts_with("row is a JSON array"));
@@ -384,7 +393,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("`conversation[0].loss`"), "{e}");
-        let e = Sample::from_value(json!({"train_messages_last": [], "query": "q"}), "").unwrap_err();
+        let e =
+            Sample::from_value(json!({"train_messages_last": [], "query": "q"}), "").unwrap_err();
         assert!(e.to_string().contains("flan-data convert"), "{e}");
     }
 

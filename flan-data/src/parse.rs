@@ -402,7 +402,9 @@ mod tests {
         input.extend_from_slice(good.as_bytes());
         input.extend_from_slice(b"\r\n\r\n   \n");
         input.extend_from_slice(b"{\"id\": \"b\", \"conversation\": [}\n"); // line 4
-        input.extend_from_slice(b"{\"id\":\"c\",\"conversation\":[{\"role\":\"user\",\"content\":\"\xff\"}]}\n"); // 5
+        input.extend_from_slice(
+            b"{\"id\":\"c\",\"conversation\":[{\"role\":\"user\",\"content\":\"\xff\"}]}\n",
+        ); // 5
         input.extend_from_slice(b"{\"id\":\"d\"}\r\n"); // 6
         input.extend_from_slice(good.replace("\"a\"", "\"e\"").as_bytes()); // 7, no final newline
         for size in [1, 2, 5, 1000] {
@@ -413,12 +415,21 @@ mod tests {
             }
             events.extend(p.finish());
             let (good, bad) = split(&events);
-            assert_eq!(good.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a", "e"]);
+            assert_eq!(
+                good.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+                ["a", "e"]
+            );
             assert_eq!(good[0].conversation[0].content, "é");
             let lines: Vec<_> = bad.iter().map(|b| b.line_number).collect();
             assert_eq!(lines, [4, 5, 6], "chunk size {size}");
-            assert!(bad[0].reason.starts_with("invalid JSON at column 31: expected value"), "{}", bad[0].reason);
-            assert_eq!(bad[1].reason, "invalid UTF-8 at byte 51 of the line");
+            assert!(
+                bad[0]
+                    .reason
+                    .starts_with("invalid JSON at column 30: expected value"),
+                "{}",
+                bad[0].reason
+            );
+            assert_eq!(bad[1].reason, "invalid UTF-8 at byte 52 of the line");
             assert!(bad[2].reason.starts_with("missing field `conversation`"));
         }
     }
@@ -427,7 +438,10 @@ mod tests {
     fn overlong_line_is_skipped_and_reported() {
         let mut p = JsonlParser::with_max_line(100);
         let mut events = vec![];
-        let long = format!("{{\"id\":\"x\",\"conversation\":[],\"pad\":\"{}\"}}\n", "z".repeat(300));
+        let long = format!(
+            "{{\"id\":\"x\",\"conversation\":[],\"pad\":\"{}\"}}\n",
+            "z".repeat(300)
+        );
         for c in long.as_bytes().chunks(16) {
             events.extend(p.push(c));
         }
@@ -437,7 +451,13 @@ mod tests {
         assert_eq!(good.len(), 1);
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].line_number, 1);
-        assert_eq!(bad[0].error, FlanError::LineTooLong { len: long.len() as u64 - 1, limit: 100 });
+        assert_eq!(
+            bad[0].error,
+            FlanError::LineTooLong {
+                len: long.len() as u64 - 1,
+                limit: 100
+            }
+        );
     }
 
     #[test]
@@ -462,7 +482,9 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let b = [b'{', b'}', b'"', b'\n', b'\r', b'[', b']', 0xEF, 0xBB, 0xBF, b'a', 0xC3, b':'];
+            let b = [
+                b'{', b'}', b'"', b'\n', b'\r', b'[', b']', 0xEF, 0xBB, 0xBF, b'a', 0xC3, b':',
+            ];
             bytes.push(b[(x % b.len() as u64) as usize]);
         }
         let mut p = JsonlParser::with_max_line(50);

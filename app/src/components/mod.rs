@@ -1,2 +1,3 @@
+pub mod histogram;
 pub mod virtual_list;
 pub mod webgpu_panel;

@@ -28,6 +28,7 @@ where
     K: Fn(usize) -> u64 + Send + Sync + 'static,
     V: IntoView + 'static,
 {
+    let render_row = std::sync::Arc::new(render_row);
     let container = NodeRef::<html::Div>::new();
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(800.0f64);
@@ -75,14 +76,17 @@ where
                 }
             }>
             <div style:height=move || format!("{}px", len.get() as f64 * row_height) style:position="relative">
-                <For each=move || range.get() key=|row| *row let:row>
+                <For each=move || range.get() key=|row| *row children=move |row| {
+                    let render_row = render_row.clone();
+                    view! {
                     <div class="vrow-slot" role="listitem"
                         style:position="absolute" style:left="0" style:right="0"
                         style:top=format!("{}px", row.0 as f64 * row_height)
                         style:height=format!("{row_height}px")>
                         {render_row(row.0)}
                     </div>
-                </For>
+                    }
+                }/>
             </div>
         </div>
     }

@@ -8,7 +8,7 @@ pub mod f16;
 pub mod reference;
 
 pub use blocks::*;
-pub use reference::dequantize;
+pub use reference::{dequantize, mat_vec, quantize_q4_0, quantize_q8_0, random_blocks, SplitMix64};
 
 /// A ggml tensor element type, numbered as in `ggml.h` (the number stored in GGUF).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

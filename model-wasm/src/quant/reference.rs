@@ -163,10 +163,10 @@ pub fn random_blocks(dtype: GgmlDType, n_blocks: usize, seed: u64) -> Vec<u8> {
     let mut rng = SplitMix64(seed);
     let ts = dtype.type_size() as usize;
     let mut bytes: Vec<u8> = (0..n_blocks * ts).map(|_| rng.next() as u8).collect();
-    let mut put_f16 = |buf: &mut [u8], at: usize, v: f32| buf[at..at + 2].copy_from_slice(&f32_to_f16(v).to_le_bytes());
+    let put_f16 = |buf: &mut [u8], at: usize, v: f32| buf[at..at + 2].copy_from_slice(&f32_to_f16(v).to_le_bytes());
     for b in 0..n_blocks {
         let base = b * ts;
-        let mut scale = |rng: &mut SplitMix64, lo: f32, hi: f32| lo + (hi - lo) * rng.unit();
+        let scale = |rng: &mut SplitMix64, lo: f32, hi: f32| lo + (hi - lo) * rng.unit();
         match dtype {
             GgmlDType::F32 => {
                 let v = scale(&mut rng, -1.0, 1.0);

@@ -1,0 +1,604 @@
+//! [`Dataset`]: the loaded rows plus compact per-sample columns for faceted filtering and search.
+//!
+//! Each sample is classified once when pushed; the results live in `u8` columns (one byte per
+//! sample per facet), so a filter with counts is a single pass over a few bytes per sample.
+//! Search text is kept lowercased in one arena (system | user | assistant segments per sample,
+//! turns separated by `\n\0`), so substring search is a `memmem` scan and scoped search is a slice.
+//!
+//! Faceted-search semantics: OR within a facet, AND across facets and the text search; the counts
+//! of a facet are computed with every filter *except its own* (so a selected facet still shows
+//! its siblings' counts).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use regex::{Regex, RegexBuilder};
+use serde::Serialize;
+
+use crate::classify::{classify, classify_codes, SampleClass, SampleCodes};
+use crate::codes::{Capability, Code, LossMask, Provenance, Scope, TurnBucket};
+use crate::error::FlanError;
+use crate::model::{Role, Sample};
+use crate::query::{FacetKind, Query};
+
+/// Name used for sources past the 255th distinct one (codes are one byte).
+pub const OTHER_SOURCES: &str = "(other sources)";
+
+/// Everything the explorer filters over.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    samples: Vec<Sample>,
+    source_names: Vec<String>,
+    source: Vec<u8>,
+    task: Vec<u8>,
+    format: Vec<u8>,
+    negative: Vec<u8>,
+    capabilities: Vec<u8>,
+    turns: Vec<u8>,
+    loss: Vec<u8>,
+    provenance: Vec<u8>,
+    external: Vec<u8>,
+    external_names: Vec<String>,
+    /// Per-sample classification numbers used by [`crate::stats`].
+    codes: Vec<SampleCodes>,
+    arena: Vec<u8>,
+    /// Per sample: start of system, user, assistant segments and the end, in `arena`.
+    spans: Vec<[usize; 4]>,
+    text_cache: Mutex<Option<(TextKey, Vec<bool>)>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TextKey {
+    text: String,
+    regex: bool,
+    scope: Scope,
+    len: usize,
+}
+
+/// One facet value with its count, for the sidebar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FacetValue {
+    pub name: String,
+    pub label: String,
+    pub count: u32,
+}
+
+/// Result of [`Dataset::filter`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FilterResult {
+    /// Matching sample indices, ascending.
+    pub matches: Vec<u32>,
+    /// Per facet, per value code: samples matching every other filter.
+    pub counts: BTreeMap<FacetKind, Vec<u32>>,
+}
+
+const TURN_SEP: &[u8] = b"\n\0";
+
+impl Dataset {
+    pub fn new() -> Dataset {
+        Dataset::default()
+    }
+
+    /// Adds a sample; `source_name` is used when the row has no `source` of its own.
+    /// Returns the sample's index.
+    pub fn push(&mut self, sample: Sample, source_name: &str) -> u32 {
+        let index = self.samples.len() as u32;
+        let source = sample
+            .source
+            .clone()
+            .unwrap_or_else(|| source_name.to_string());
+        let codes = classify_codes(&sample, &source);
+        let source_code = self.intern_source(&source);
+        self.source.push(source_code);
+        self.task.push(codes.task);
+        self.format.push(codes.format);
+        self.negative.push(codes.negative);
+        self.capabilities.push(codes.capabilities);
+        self.turns
+            .push(TurnBucket::of(sample.conversation.len()).code());
+        let loss = if codes.loss_masked_turns > 0 {
+            LossMask::Masked
+        } else {
+            LossMask::Unmasked
+        };
+        self.loss.push(loss.code());
+        let prov = if sample.is_derived() {
+            Provenance::Derived
+        } else {
+            Provenance::Published
+        };
+        self.provenance.push(prov.code());
+        self.external.push(0);
+        self.codes.push(codes);
+        self.index_text(&sample);
+        self.samples.push(sample);
+        index
+    }
+
+    fn intern_source(&mut self, name: &str) -> u8 {
+        if let Some(i) = self.source_names.iter().position(|s| s == name) {
+            return i as u8;
+        }
+        if self.source_names.len() < 255 {
+            self.source_names.push(name.to_string());
+            return (self.source_names.len() - 1) as u8;
+        }
+        if self.source_names.len() == 255 {
+            self.source_names.push(OTHER_SOURCES.to_string());
+        }
+        255
+    }
+
+    fn index_text(&mut self, sample: &Sample) {
+        let mut span = [0usize; 4];
+        for (slot, role) in [Role::System, Role::User, Role::Assistant]
+            .into_iter()
+            .enumerate()
+        {
+            span[slot] = self.arena.len();
+            for turn in sample.conversation.iter().filter(|t| t.role == role) {
+                self.arena
+                    .extend_from_slice(turn.content.to_lowercase().as_bytes());
+                self.arena.extend_from_slice(TURN_SEP);
+            }
+        }
+        span[3] = self.arena.len();
+        self.spans.push(span);
+    }
+
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    pub fn sample(&self, index: u32) -> Option<&Sample> {
+        self.samples.get(index as usize)
+    }
+
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
+    }
+
+    /// Position of the sample with this id (first match).
+    pub fn find_id(&self, id: &str) -> Option<u32> {
+        self.samples
+            .iter()
+            .position(|s| s.id == id)
+            .map(|i| i as u32)
+    }
+
+    /// Source file name of a sample.
+    pub fn source_name(&self, index: u32) -> &str {
+        &self.source_names[self.source[index as usize] as usize]
+    }
+
+    /// Full classification with explanations (for the sample view).
+    pub fn classify(&self, index: u32) -> Option<SampleClass> {
+        let s = self.sample(index)?;
+        Some(classify(s, self.source_name(index)))
+    }
+
+    /// Compact per-sample classification numbers.
+    pub fn codes(&self, index: u32) -> Option<&SampleCodes> {
+        self.codes.get(index as usize)
+    }
+
+    /// Declares the value names of the external facet (code `i` = `names[i]`; code 0 is the
+    /// default of every sample, e.g. "unannotated").
+    pub fn set_external_values(&mut self, names: Vec<String>) {
+        self.external_names = names;
+        self.clear_text_cache();
+    }
+
+    /// Sets one sample's external facet value code.
+    pub fn set_external(&mut self, index: u32, code: u8) {
+        if let Some(slot) = self.external.get_mut(index as usize) {
+            *slot = code;
+        }
+    }
+
+    /// Raw value code of a facet for one sample (capability: the bit mask).
+    pub fn facet_code(&self, kind: FacetKind, index: u32) -> u8 {
+        self.column(kind)[index as usize]
+    }
+
+    fn column(&self, kind: FacetKind) -> &[u8] {
+        match kind {
+            FacetKind::Source => &self.source,
+            FacetKind::Task => &self.task,
+            FacetKind::Format => &self.format,
+            FacetKind::Negative => &self.negative,
+            FacetKind::Capability => &self.capabilities,
+            FacetKind::Turns => &self.turns,
+            FacetKind::Loss => &self.loss,
+            FacetKind::Provenance => &self.provenance,
+            FacetKind::External => &self.external,
+        }
+    }
+
+    /// (name, label) of every value of a facet, in code order.
+    pub fn facet_value_names(&self, kind: FacetKind) -> Vec<(String, String)> {
+        match kind {
+            FacetKind::Source => self
+                .source_names
+                .iter()
+                .map(|s| (s.clone(), s.clone()))
+                .collect(),
+            FacetKind::External => self
+                .external_names
+                .iter()
+                .map(|s| (s.clone(), s.clone()))
+                .collect(),
+            _ => kind
+                .fixed_values()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(n, l)| (n.to_string(), l.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Sidebar rows for one facet: names, labels and counts from a [`FilterResult`].
+    pub fn facet_values(&self, kind: FacetKind, result: &FilterResult) -> Vec<FacetValue> {
+        let counts = result.counts.get(&kind);
+        self.facet_value_names(kind)
+            .into_iter()
+            .enumerate()
+            .map(|(code, (name, label))| FacetValue {
+                name,
+                label,
+                count: counts.and_then(|c| c.get(code)).copied().unwrap_or(0),
+            })
+            .collect()
+    }
+
+    fn value_code(&self, kind: FacetKind, name: &str) -> Option<u8> {
+        let pos = match kind {
+            FacetKind::Source => self.source_names.iter().position(|s| s == name),
+            FacetKind::External => self.external_names.iter().position(|s| s == name),
+            _ => kind.fixed_values()?.iter().position(|(n, _)| *n == name),
+        };
+        pos.map(|p| p as u8)
+    }
+
+    fn value_count(&self, kind: FacetKind) -> usize {
+        match kind {
+            FacetKind::Source => self.source_names.len(),
+            FacetKind::External => self.external_names.len().max(1),
+            _ => kind.fixed_values().map_or(0, |v| v.len()),
+        }
+    }
+
+    /// Filters and counts. Fails only on an invalid regex.
+    pub fn filter(&self, query: &Query) -> Result<FilterResult, FlanError> {
+        let n = self.samples.len();
+        // Per active facet: its column and the accepted codes (capability: a bit mask).
+        struct Active<'a> {
+            kind: FacetKind,
+            column: &'a [u8],
+            allowed: [bool; 256],
+            mask: u8,
+        }
+        let mut active: Vec<Active> = Vec::new();
+        for (&kind, names) in &query.facets {
+            if names.is_empty() {
+                continue;
+            }
+            let mut allowed = [false; 256];
+            let mut mask = 0u8;
+            for name in names {
+                // An unknown name (e.g. a source not in this dataset) matches nothing.
+                if let Some(code) = self.value_code(kind, name) {
+                    allowed[code as usize] = true;
+                    if kind == FacetKind::Capability {
+                        mask |= Capability::from_code(code).map_or(0, Capability::bit);
+                    }
+                }
+            }
+            active.push(Active {
+                kind,
+                column: self.column(kind),
+                allowed,
+                mask,
+            });
+        }
+        let text = self.text_matches(query)?;
+        let mut counts: Vec<(FacetKind, &[u8], Vec<u32>)> = FacetKind::ALL
+            .iter()
+            .map(|&k| (k, self.column(k), vec![0u32; self.value_count(k)]))
+            .collect();
+        let mut matches = Vec::new();
+        let passes = |a: &Active, i: usize| -> bool {
+            let v = a.column[i];
+            if a.kind == FacetKind::Capability {
+                v & a.mask != 0
+            } else {
+                a.allowed[v as usize]
+            }
+        };
+        for i in 0..n {
+            if let Some(t) = &text {
+                if !t[i] {
+                    continue;
+                }
+            }
+            let mut failed: Option<FacetKind> = None;
+            let mut fails = 0;
+            for a in &active {
+                if !passes(a, i) {
+                    fails += 1;
+                    if fails > 1 {
+                        break;
+                    }
+                    failed = Some(a.kind);
+                }
+            }
+            match fails {
+                0 => {
+                    matches.push(i as u32);
+                    for (kind, col, c) in counts.iter_mut() {
+                        count_value(*kind, col[i], c);
+                    }
+                }
+                1 => {
+                    let kind = failed.expect("one failure recorded");
+                    let (_, col, c) = counts
+                        .iter_mut()
+                        .find(|(k, _, _)| *k == kind)
+                        .expect("every facet counted");
+                    count_value(kind, col[i], c);
+                }
+                _ => {}
+            }
+        }
+        Ok(FilterResult {
+            matches,
+            counts: counts.into_iter().map(|(k, _, c)| (k, c)).collect(),
+        })
+    }
+
+    /// Per-sample text match for the query (None = no text filter). Cached for the last query.
+    fn text_matches(&self, query: &Query) -> Result<Option<Vec<bool>>, FlanError> {
+        if query.text.is_empty() {
+            return Ok(None);
+        }
+        let key = TextKey {
+            text: query.text.clone(),
+            regex: query.regex,
+            scope: query.scope,
+            len: self.samples.len(),
+        };
+        if let Ok(cache) = self.text_cache.lock() {
+            if let Some((k, v)) = cache.as_ref() {
+                if *k == key {
+                    return Ok(Some(v.clone()));
+                }
+            }
+        }
+        let found = self.search(&query.text, query.regex, query.scope)?;
+        if let Ok(mut cache) = self.text_cache.lock() {
+            *cache = Some((key, found.clone()));
+        }
+        Ok(Some(found))
+    }
+
+    fn clear_text_cache(&self) {
+        if let Ok(mut cache) = self.text_cache.lock() {
+            *cache = None;
+        }
+    }
+
+    /// Case-insensitive search over every sample: `true` where the text (or regex) occurs in the
+    /// scoped turns.
+    pub fn search(&self, text: &str, regex: bool, scope: Scope) -> Result<Vec<bool>, FlanError> {
+        let n = self.samples.len();
+        let mut found = vec![false; n];
+        let segment = |i: usize| -> &[u8] {
+            let s = &self.spans[i];
+            match scope {
+                Scope::Any => &self.arena[s[0]..s[3]],
+                Scope::System => &self.arena[s[0]..s[1]],
+                Scope::User => &self.arena[s[1]..s[2]],
+                Scope::Assistant => &self.arena[s[2]..s[3]],
+            }
+        };
+        if regex {
+            let re = compile_regex(text)?;
+            for (i, slot) in found.iter_mut().enumerate() {
+                // Segments are built from whole `str`s plus ASCII separators: valid UTF-8.
+                if let Ok(hay) = std::str::from_utf8(segment(i)) {
+                    *slot = re.is_match(hay);
+                }
+            }
+            return Ok(found);
+        }
+        let needle = text.to_lowercase();
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        if scope == Scope::Any {
+            // One pass over the whole arena; map each hit to its sample.
+            let mut sample = 0usize;
+            let mut pos = 0usize;
+            while let Some(hit) = finder.find(&self.arena[pos..]) {
+                let at = pos + hit;
+                while sample < n && self.spans[sample][3] <= at {
+                    sample += 1;
+                }
+                if sample >= n {
+                    break;
+                }
+                found[sample] = true;
+                // Skip to the next sample: one hit is enough.
+                pos = self.spans[sample][3];
+                sample += 1;
+            }
+        } else {
+            for (i, slot) in found.iter_mut().enumerate() {
+                *slot = finder.find(segment(i)).is_some();
+            }
+        }
+        Ok(found)
+    }
+}
+
+fn count_value(kind: FacetKind, value: u8, counts: &mut [u32]) {
+    if kind == FacetKind::Capability {
+        for (bit, c) in counts.iter_mut().enumerate() {
+            if value & (1 << bit) != 0 {
+                *c += 1;
+            }
+        }
+    } else if let Some(c) = counts.get_mut(value as usize) {
+        *c += 1;
+    }
+}
+
+/// Compiles a case-insensitive search regex with a size limit (so a pathological pattern fails
+/// with a message instead of eating memory).
+pub fn compile_regex(pattern: &str) -> Result<Regex, FlanError> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(8 << 20)
+        .build()
+        .map_err(|e| FlanError::InvalidRegex(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::{Format, Task};
+    use crate::model::Turn;
+    use crate::parse::{parse_bytes, ParseEvent};
+
+    pub(crate) fn real_dataset() -> Dataset {
+        let mut ds = Dataset::new();
+        for task in ["os", "db", "alfworld", "webshop", "kg", "mind2web"] {
+            let name = format!("agentinstruct/{task}.sample.jsonl");
+            let path = format!(
+                "{}/../public/data/sources/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            for e in parse_bytes(&std::fs::read(path).unwrap()) {
+                if let ParseEvent::Sample { sample, .. } = e {
+                    ds.push(sample, &name);
+                }
+            }
+        }
+        ds
+    }
+
+    fn q(pairs: &[(&str, &str)]) -> Query {
+        let (q, errors) = Query::from_url_pairs(pairs.iter().copied());
+        assert!(errors.is_empty(), "{errors:?}");
+        q
+    }
+
+    #[test]
+    fn facet_counts_follow_faceted_search_semantics() {
+        let ds = real_dataset();
+        assert_eq!(ds.len(), 24);
+        let all = ds.filter(&Query::default()).unwrap();
+        assert_eq!(all.matches.len(), 24);
+        assert_eq!(all.counts[&FacetKind::Task][Task::Os as usize], 4);
+        assert_eq!(all.counts[&FacetKind::Format][Format::React as usize], 24);
+        // OR within a facet.
+        let r = ds.filter(&q(&[("task", "os,db")])).unwrap();
+        assert_eq!(r.matches.len(), 8);
+        // The task facet's own counts ignore the task selection ...
+        assert_eq!(r.counts[&FacetKind::Task][Task::Kg as usize], 4);
+        // ... while other facets count only the 8 matches.
+        assert_eq!(r.counts[&FacetKind::Provenance][0], 8);
+        // AND across facets: mind2web rows have 2 turns.
+        let r = ds
+            .filter(&q(&[("task", "os,mind2web"), ("turns", "1-2")]))
+            .unwrap();
+        assert_eq!(r.matches.len(), 4);
+        assert!(r
+            .matches
+            .iter()
+            .all(|&i| ds.sample(i).unwrap().id.starts_with("mind2web")));
+        assert_eq!(r.counts[&FacetKind::Turns].iter().sum::<u32>(), 8);
+        // Source facet by file name.
+        let r = ds
+            .filter(&q(&[("src", "agentinstruct/kg.sample.jsonl")]))
+            .unwrap();
+        assert_eq!(r.matches.len(), 4);
+        let values = ds.facet_values(FacetKind::Source, &r);
+        assert_eq!(values.len(), 6);
+        assert!(values.iter().all(|v| v.count == 4));
+    }
+
+    #[test]
+    fn text_search_plain_scoped_and_regex() {
+        let ds = real_dataset();
+        let r = ds.filter(&q(&[("q", "LS -1 /ETC")])).unwrap();
+        let ids: Vec<_> = r
+            .matches
+            .iter()
+            .map(|&i| ds.sample(i).unwrap().id.as_str())
+            .collect();
+        assert_eq!(ids, ["os_42"]);
+        // "get_relations(" appears in every kg prompt (user) and in assistant actions.
+        let user = ds
+            .filter(&q(&[("q", "get_relations("), ("scope", "user")]))
+            .unwrap();
+        let asst = ds
+            .filter(&q(&[("q", "get_relations("), ("scope", "assistant")]))
+            .unwrap();
+        let sys = ds
+            .filter(&q(&[("q", "get_relations("), ("scope", "system")]))
+            .unwrap();
+        assert_eq!(user.matches.len(), 4);
+        assert!(!asst.matches.is_empty() && asst.matches.len() <= 4);
+        assert!(sys.matches.is_empty());
+        let re = ds
+            .filter(&q(&[("q", r"act: answer\(\d+\)"), ("re", "1")]))
+            .unwrap();
+        assert!(!re.matches.is_empty());
+        assert!(re
+            .matches
+            .iter()
+            .all(|&i| ds.sample(i).unwrap().id.starts_with("os_")));
+        let bad = ds
+            .filter(&q(&[("q", "(unclosed"), ("re", "1")]))
+            .unwrap_err();
+        assert!(bad.to_string().starts_with("invalid regex:"), "{bad}");
+        // Text + facet: counts respect the text filter.
+        let r = ds.filter(&q(&[("q", "thought"), ("task", "kg")])).unwrap();
+        assert_eq!(r.matches.len(), 4);
+        assert!(r.counts[&FacetKind::Task][Task::Os as usize] == 0);
+    }
+
+    #[test]
+    fn external_facet_and_loss_and_capability() {
+        let mut ds = real_dataset();
+        ds.set_external_values(vec!["unannotated".into(), "accepted".into()]);
+        ds.set_external(3, 1);
+        ds.set_external(5, 1);
+        let r = ds.filter(&q(&[("ext", "accepted")])).unwrap();
+        assert_eq!(r.matches, [3, 5]);
+        assert_eq!(r.counts[&FacetKind::External], [22, 2]);
+        // AgentInstruct rows as shipped carry no loss flags.
+        let r = ds.filter(&q(&[("loss", "yes")])).unwrap();
+        assert!(r.matches.is_empty());
+        let mut masked = Sample::new(
+            "m",
+            vec![
+                Turn::new(Role::User, "x").with_loss(false),
+                Turn::new(Role::Assistant, "y"),
+            ],
+        );
+        masked.source = Some("mine.jsonl".into());
+        let i = ds.push(masked, "ignored");
+        assert_eq!(ds.filter(&q(&[("loss", "yes")])).unwrap().matches, [i]);
+        assert_eq!(ds.source_name(i), "mine.jsonl");
+        let r = ds.filter(&q(&[("cap", "retrieval")])).unwrap();
+        assert_eq!(
+            r.matches.len(),
+            24,
+            "every AgentInstruct row picks a tool/action"
+        );
+    }
+}

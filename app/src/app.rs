@@ -5,7 +5,12 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::components::webgpu_panel::WebGpuBadge;
-use crate::pages::{about::AboutPage, explorer::ExplorerPage, not_found::NotFound, playground::PlaygroundPage, stats::StatsPage};
+use crate::data::store::{SourceSpec, Store};
+
+/// The dataset the page opens with, shipped in `public/data/`.
+pub const DEFAULT_DATASET: &str = "data/default.jsonl";
+const DEFAULT_DATASET_NAME: &str = "default.jsonl";
+use crate::pages::{about::AboutPage, compare::ComparePage, explorer::ExplorerPage, not_found::NotFound, playground::PlaygroundPage, stats::StatsPage};
 
 /// The path the site is served under ("/" or "/sub/path"), from `<meta name="afe-base">`,
 /// which `./x build` writes for sub-path deployments.
@@ -27,6 +32,8 @@ pub fn asset_url(relative: &str) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     let base = base_path();
+    // The shipped real rows (and the rows derived from them) open on first visit.
+    Store::get().load(SourceSpec::Url { url: asset_url(DEFAULT_DATASET), name: DEFAULT_DATASET_NAME.into() });
     view! {
         <Router base=base>
             <header class="topbar">
@@ -48,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/playground") view=PlaygroundPage/>
                     <Route path=path!("/stats") view=StatsPage/>
                     <Route path=path!("/about") view=AboutPage/>
+                    <Route path=path!("/compare") view=ComparePage/>
                 </Routes>
             </main>
         </Router>

@@ -5,6 +5,7 @@ mod components;
 mod data;
 mod pages;
 mod render;
+mod url_state;
 mod webgpu;
 
 fn main() {

@@ -35,6 +35,7 @@
 //! * **Decomposed (T-FLAN)**: no assistant turn mixes those parts, but separate assistant turns
 //!   carry at least two of thought / tool choice / arguments — the paper's "aligning agent tuning
 //!   to chat" decomposition (arXiv 2403.12881 §3.1).
+//!   Also T-FLAN: every formatted turn (e.g. `Final Answer:`) answers a follow-up question.
 //! * **Plain chat**: no thought, action or arguments anywhere.
 //!
 //! # Negative type (paper §3.3)
@@ -45,6 +46,7 @@
 //!   without a tool call (the shape of `toolbench_negative`: system, user, assistant);
 //! * otherwise none.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -92,6 +94,9 @@ pub struct TurnPart {
     pub chars: usize,
     /// What identifies the part in the text: the marker, the tool name, ...
     pub detail: String,
+    /// Byte range of the part's text in the turn's content (marker stripped); empty for parts
+    /// that come from an OpenAI `function_call`. See [`part_text`].
+    pub text: Range<usize>,
 }
 
 /// Classification of one assistant turn.
@@ -133,12 +138,17 @@ pub struct SampleCodes {
 
 /// Classifies a sample with explanations. `source_name` is the file it came from (may be empty).
 pub fn classify(sample: &Sample, source_name: &str) -> SampleClass {
+    classify_with(sample, source_name, true)
+}
+
+/// `explain = false` skips the per-turn `why` texts (the index does not show them).
+fn classify_with(sample: &Sample, source_name: &str, explain: bool) -> SampleClass {
     let turns: Vec<TurnClass> = sample
         .conversation
         .iter()
         .enumerate()
         .filter(|(_, t)| t.role == Role::Assistant)
-        .map(|(i, t)| classify_turn(sample, i, t))
+        .map(|(i, t)| classify_turn(sample, i, t, explain))
         .collect();
     let format = format_of(sample, &turns);
     SampleClass {
@@ -154,9 +164,9 @@ pub fn classify(sample: &Sample, source_name: &str) -> SampleClass {
     }
 }
 
-/// Classifies without building explanation strings beyond what parts need (index path).
+/// Compact classification for the index (skips the per-turn explanations).
 pub fn classify_codes(sample: &Sample, source_name: &str) -> SampleCodes {
-    let class = classify(sample, source_name);
+    let class = classify_with(sample, source_name, false);
     let mut codes = SampleCodes {
         task: class.task.value as u8,
         format: class.format.value as u8,
@@ -192,22 +202,31 @@ const ACTION: &[&str] = &["action:", "act:"];
 
 /// Splits an assistant turn into parts (see module docs).
 pub fn turn_parts(turn: &Turn) -> Vec<TurnPart> {
+    let content = turn.content.as_str();
+    // Byte range of a sub-slice of `content`.
+    let range_of = |sub: &str| {
+        let start = sub.as_ptr() as usize - content.as_ptr() as usize;
+        start..start + sub.len()
+    };
     let mut parts: Vec<TurnPart> = Vec::new();
     let mut in_code = false;
-    let push = |parts: &mut Vec<TurnPart>, kind: PartKind, chars: usize, detail: String| {
-        parts.push(TurnPart {
-            kind,
-            capability: kind.capability(),
-            chars,
-            detail,
-        })
-    };
-    for line in turn.content.lines() {
+    let mut offset = 0;
+    for raw in content.split('\n') {
+        let line_start = offset;
+        offset += raw.len() + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let line_end = line_start + line.len();
         let len = line.chars().count() + 1;
         if line.trim_start().starts_with("```") {
             // A code block right after an action is that action's argument (bash, SQL).
             if !in_code && parts.last().is_some_and(|p| p.kind == PartKind::Action) {
-                push(&mut parts, PartKind::ActionInput, 0, "code block".into());
+                let next = offset.min(content.len());
+                parts.push(part(
+                    PartKind::ActionInput,
+                    0,
+                    "code block".into(),
+                    next..next,
+                ));
             }
             in_code = !in_code;
             if let Some(last) = parts.last_mut() {
@@ -217,56 +236,82 @@ pub fn turn_parts(turn: &Turn) -> Vec<TurnPart> {
         }
         if !in_code {
             if let Some(rest) = strip_marker(line, FINAL) {
-                push(
-                    &mut parts,
-                    PartKind::FinalAnswer,
-                    len,
-                    format!("Final Answer: {}", excerpt(rest)),
-                );
+                let detail = format!("Final Answer: {}", excerpt(rest));
+                parts.push(part(PartKind::FinalAnswer, len, detail, range_of(rest)));
                 continue;
             }
             if let Some(rest) = strip_marker(line, INPUT) {
-                push(&mut parts, PartKind::ActionInput, len, excerpt(rest));
+                parts.push(part(
+                    PartKind::ActionInput,
+                    len,
+                    excerpt(rest),
+                    range_of(rest),
+                ));
                 continue;
             }
             if let Some(rest) = strip_marker(line, THOUGHT) {
-                push(&mut parts, PartKind::Thought, len, "Thought:".into());
-                let _ = rest;
+                parts.push(part(
+                    PartKind::Thought,
+                    len,
+                    "Thought:".into(),
+                    range_of(rest),
+                ));
                 continue;
             }
             if let Some(rest) = strip_marker(line, ACTION) {
-                push_action(&mut parts, rest, len);
+                push_action(&mut parts, rest, len, &range_of);
                 continue;
             }
         }
+        // WebShop writes "Action:" alone and the action on the next line.
+        if !in_code
+            && !line.trim().is_empty()
+            && parts
+                .last()
+                .is_some_and(|p| p.kind == PartKind::Action && p.detail.is_empty())
+        {
+            let bare = parts.pop().expect("checked above");
+            push_action(&mut parts, line.trim(), len + bare.chars, &range_of);
+            continue;
+        }
         match parts.last_mut() {
-            Some(last) => last.chars += len,
+            Some(last) => {
+                last.chars += len;
+                if !line.trim().is_empty() {
+                    last.text.end = line_end;
+                }
+            }
             None if line.trim().is_empty() => {}
-            None => push(&mut parts, PartKind::Plain, len, String::new()),
+            None => parts.push(part(
+                PartKind::Plain,
+                len,
+                String::new(),
+                line_start..line_end,
+            )),
         }
     }
-    if let Some(call) = function_call(turn) {
-        let (name, args) = call;
+    if let Some((name, args)) = function_call(turn) {
+        let none = content.len()..content.len();
         if name == "Finish" {
-            push(
-                &mut parts,
+            parts.push(part(
                 PartKind::FinalAnswer,
                 args.len(),
                 "Finish function call".into(),
-            );
+                none,
+            ));
         } else {
-            push(
-                &mut parts,
+            parts.push(part(
                 PartKind::Action,
                 name.len(),
                 format!("function_call `{name}`"),
-            );
-            push(
-                &mut parts,
+                none.clone(),
+            ));
+            parts.push(part(
                 PartKind::ActionInput,
                 args.len(),
                 excerpt(&args),
-            );
+                none,
+            ));
         }
     }
     // Free text before an action is the turn's reasoning (DB rows explain, then act; ToolBench
@@ -290,35 +335,61 @@ pub fn turn_parts(turn: &Turn) -> Vec<TurnPart> {
     parts
 }
 
-fn push_action(parts: &mut Vec<TurnPart>, rest: &str, len: usize) {
-    let mk = |kind: PartKind, chars: usize, detail: String| TurnPart {
+fn part(kind: PartKind, chars: usize, detail: String, text: Range<usize>) -> TurnPart {
+    TurnPart {
         kind,
         capability: kind.capability(),
         chars,
         detail,
-    };
+        text,
+    }
+}
+
+/// The text of a part (marker stripped, trimmed); empty for function-call parts.
+pub fn part_text<'a>(turn: &'a Turn, part: &TurnPart) -> &'a str {
+    turn.content.get(part.text.clone()).unwrap_or("").trim()
+}
+
+fn push_action(
+    parts: &mut Vec<TurnPart>,
+    rest: &str,
+    len: usize,
+    range_of: &dyn Fn(&str) -> Range<usize>,
+) {
     let (name, args) = split_action(rest);
     if name.is_empty() {
         // "Action:" alone on its line (WebShop puts the action on the next line).
-        parts.push(mk(PartKind::Action, len, String::new()));
+        parts.push(part(PartKind::Action, len, String::new(), range_of(rest)));
         return;
     }
     let lname = name.to_ascii_lowercase();
     if lname == "answer" || lname == "finish" {
-        parts.push(mk(
+        let text = if args.is_empty() {
+            range_of(rest)
+        } else {
+            range_of(args)
+        };
+        parts.push(part(
             PartKind::FinalAnswer,
             len,
             format!("Act: {}", excerpt(rest)),
+            text,
         ));
         return;
     }
     let name_chars = len - args.chars().count().min(len);
-    parts.push(mk(PartKind::Action, name_chars, format!("Action: {name}")));
+    parts.push(part(
+        PartKind::Action,
+        name_chars,
+        format!("Action: {name}"),
+        range_of(name),
+    ));
     if !args.is_empty() {
-        parts.push(mk(
+        parts.push(part(
             PartKind::ActionInput,
             args.chars().count(),
             excerpt(args),
+            range_of(args),
         ));
     }
 }
@@ -340,7 +411,7 @@ fn split_action(text: &str) -> (&str, &str) {
     }
     match text.split_once(char::is_whitespace) {
         Some((name, args)) => (name, args.trim()),
-        None => (text, ""),
+        None => (text, &text[text.len()..]),
     }
 }
 
@@ -371,13 +442,17 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-fn classify_turn(sample: &Sample, index: usize, turn: &Turn) -> TurnClass {
+fn classify_turn(sample: &Sample, index: usize, turn: &Turn, explain: bool) -> TurnClass {
     let parts = turn_parts(turn);
     let capability = parts
         .first()
         .map(|p| p.capability)
         .unwrap_or(Capability::InstructionFollowing);
-    let why = turn_why(sample, index, turn, &parts, capability);
+    let why = if explain {
+        turn_why(sample, index, turn, &parts, capability)
+    } else {
+        String::new()
+    };
     TurnClass {
         turn_index: index,
         capability,
@@ -586,15 +661,22 @@ fn format_of(sample: &Sample, turns: &[TurnClass]) -> Tagged<Format> {
             "tagged decomposed T-FLAN because thought, tool choice and arguments come in separate assistant turns ({}), {asked} of them answering follow-up questions",
             list.join(", ")));
     }
-    let marked = singles.first().copied().or_else(|| {
-        turns
-            .iter()
-            .find(|t| t.parts.iter().any(|p| p.kind != PartKind::Plain))
-    });
-    if let Some(t) = marked {
+    let marked: Vec<&TurnClass> = turns
+        .iter()
+        .filter(|t| t.parts.iter().any(|p| p.kind != PartKind::Plain))
+        .collect();
+    if let Some(t) = marked
+        .iter()
+        .find(|t| follow_up_question(sample, t.turn_index).is_none())
+    {
         return tagged(Format::React, format!(
             "tagged ReAct because assistant turn {} acts ({}) without being asked a follow-up question",
             t.turn_index + 1, t.parts.iter().map(part_phrase).collect::<Vec<_>>().join(" + ")));
+    }
+    if !marked.is_empty() {
+        return tagged(Format::Tflan, format!(
+            "tagged decomposed T-FLAN because every formatted assistant turn ({}) answers a follow-up question",
+            marked.iter().map(|t| (t.turn_index + 1).to_string()).collect::<Vec<_>>().join(", ")));
     }
     tagged(
         Format::Chat,
@@ -662,7 +744,7 @@ fn negative_of(sample: &Sample, turns: &[TurnClass], format: Format) -> Tagged<N
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::parse::{parse_bytes, ParseEvent};
 
@@ -741,6 +823,31 @@ mod tests {
         assert_eq!(t.parts[1].detail, "Action: bash");
         let answer = &classify(s, "").turns[2]; // "Act: answer(220)"
         assert_eq!(answer.parts[1].kind, PartKind::FinalAnswer);
+    }
+
+    #[test]
+    fn part_text_ranges_point_at_the_text() {
+        let s = &real_rows("kg")[0];
+        let turn = &s.conversation[3];
+        let parts = turn_parts(turn);
+        assert!(part_text(turn, &parts[0]).starts_with("I need to first find engines"));
+        assert_eq!(part_text(turn, &parts[1]), "get_relations");
+        assert_eq!(part_text(turn, &parts[2]), "Gas-generator cycle");
+        let web = &real_rows("webshop")[0];
+        let turn = &web.conversation[3];
+        let parts = turn_parts(turn);
+        assert_eq!(parts[1].detail, "Action: search");
+        assert_eq!(
+            part_text(turn, &parts[2]),
+            "on-ear headphone noise cancelling price < 180.00"
+        );
+        let os = &real_rows("os")[0];
+        let bash = &os.conversation[1];
+        let parts = turn_parts(bash);
+        assert_eq!(part_text(bash, &parts[2]), "ls /etc");
+        let answer = &os.conversation[5];
+        let parts = turn_parts(answer);
+        assert_eq!(part_text(answer, &parts[1]), "220");
     }
 
     #[test]

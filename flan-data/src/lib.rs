@@ -5,6 +5,9 @@
 //! * [`classify`]: task, format, negative type and per-turn capability, each with a `why`;
 //! * [`index`]: [`Dataset`], compact columns, faceted filter with counts, text/regex search;
 //! * [`query`]: [`Query`] and its URL form;
+//! * [`stats`]: histograms and capability mix for the Stats view;
+//! * [`derive`]: AgentInstruct / ToolBench → ReAct, T-FLAN, negatives, rebalancing (issue 8);
+//! * [`published`]: the 7 published files and the default dataset builder;
 //! * [`codes`]: the facet value enums with stable `u8` codes and URL names;
 //!
 //! The library does no file IO and uses no threads or clocks, so it builds for
@@ -12,11 +15,14 @@
 
 pub mod classify;
 pub mod codes;
+pub mod derive;
 pub mod error;
 pub mod index;
 pub mod model;
 pub mod parse;
+pub mod published;
 pub mod query;
+pub mod stats;
 
 pub use classify::{classify, classify_codes, SampleClass, Tagged, TurnClass};
 pub use codes::{
@@ -26,4 +32,6 @@ pub use error::FlanError;
 pub use index::{Dataset, FacetValue, FilterResult};
 pub use model::{DerivedFrom, Role, Sample, Turn};
 pub use parse::{BadLine, JsonlParser, ParseEvent};
+pub use published::{build_default, SourceFiles, PUBLISHED_FILES};
 pub use query::{FacetKind, Query};
+pub use stats::Stats;

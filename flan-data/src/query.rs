@@ -113,6 +113,8 @@ pub struct Query {
     pub scope: Scope,
 }
 
+// `Scope` is declared by `code_enum!`, which derives no `Default`.
+#[allow(clippy::derivable_impls)]
 impl Default for Scope {
     fn default() -> Self {
         Scope::Any

@@ -27,7 +27,9 @@ pub struct AdapterSummary {
     pub has_shader_f16: bool,
 }
 
-/// A device and queue plus the limits the engine plans its buffers with.
+/// A device and queue plus the limits the engine plans its buffers with. Cloning is cheap
+/// (wgpu handles are reference-counted).
+#[derive(Clone)]
 pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
@@ -110,6 +112,11 @@ impl Gpu {
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
         self.queue.submit([encoder.finish()]);
+        self.map_read(&staging).await
+    }
+
+    /// Maps a `MAP_READ` buffer whose copy has been submitted, returns its bytes and unmaps it.
+    pub async fn map_read(&self, staging: &wgpu::Buffer) -> Result<Vec<u8>, GpuError> {
         let slice = staging.slice(..);
         let (sender, receiver) = futures_channel::oneshot::channel();
         slice.map_async(wgpu::MapMode::Read, move |result| {

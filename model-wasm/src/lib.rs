@@ -8,5 +8,6 @@
 
 pub mod gguf;
 pub mod gpu;
+pub mod model;
 pub mod ops;
 pub mod quant;

@@ -1,3 +1,4 @@
 //! Getting rows into the explorer: streaming byte sources (URL, File) and the dataset store.
 
 pub mod loader;
+pub mod store;

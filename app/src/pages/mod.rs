@@ -1,4 +1,5 @@
 pub mod about;
+pub mod compare;
 pub mod explorer;
 pub mod not_found;
 pub mod playground;

@@ -1,4 +1,4 @@
-// Element-wise ops on f32 activations: residual add.
+// Element-wise ops on f32 activations: residual add and SwiGLU.
 // One thread per element; the grid is 2-D so tensors above 65535 workgroups still fit.
 
 struct Params {
@@ -19,5 +19,15 @@ fn residual_add(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.y * params.row_stride + gid.x;
     if (i < params.len) {
         out[i] = a[i] + b[i];
+    }
+}
+
+// out = silu(a) * b with a = gate, b = up; silu(g) = g / (1 + exp(-g)).
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn swiglu(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.y * params.row_stride + gid.x;
+    if (i < params.len) {
+        let g = a[i];
+        out[i] = g / (1.0 + exp(-g)) * b[i];
     }
 }

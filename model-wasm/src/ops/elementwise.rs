@@ -1,15 +1,15 @@
-//! Kernel launchers. Each op compiles its WGSL once and is checked against a CPU reference.
+//! The residual add kernel and the GPU smoke check shared by the native and browser tests.
 
 use crate::gpu::{Gpu, GpuError};
 use wgpu::util::DeviceExt;
 
-const WORKGROUP_SIZE: u32 = 256;
-const MAX_WORKGROUPS_PER_DIM: u32 = 65_535;
+pub const WORKGROUP_SIZE: u32 = 256;
+
 
 /// Splits `threads` into a 2-D grid of workgroups; returns (x, y, threads per grid row).
 pub fn grid_for(threads: u32) -> (u32, u32, u32) {
     let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
-    let x = groups.min(MAX_WORKGROUPS_PER_DIM);
+    let x = groups.min(super::MAX_WORKGROUPS_PER_DIM);
     let y = groups.div_ceil(x);
     (x, y, x * WORKGROUP_SIZE)
 }
@@ -23,7 +23,7 @@ impl ResidualAdd {
     pub fn new(gpu: &Gpu) -> Self {
         let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("elementwise.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("kernels/elementwise.wgsl").into()),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../kernels/elementwise.wgsl").into()),
         });
         let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("residual_add"),

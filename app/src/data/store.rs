@@ -1,0 +1,192 @@
+//! The loaded dataset, shared by the explorer and the stats page, and the loads feeding it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use flan_data::{BadLine, Dataset, JsonlParser, ParseEvent};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::loader::{self, ByteProgress, LoadError};
+
+/// Bad lines kept per load for display; the count keeps going past it.
+const MAX_BAD_LINES_SHOWN: usize = 500;
+
+/// Where rows come from.
+#[derive(Clone)]
+pub enum SourceSpec {
+    /// A URL (same-origin shipped data, or any CORS-enabled host); `name` labels the source facet.
+    Url { url: String, name: String },
+    /// A file the user picked or dropped.
+    File(web_sys::File),
+}
+
+impl SourceSpec {
+    pub fn name(&self) -> String {
+        match self {
+            SourceSpec::Url { name, .. } => name.clone(),
+            SourceSpec::File(file) => file.name(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadPhase {
+    Loading,
+    Done,
+    Failed(String),
+    Cancelled,
+}
+
+/// One load as the user sees it: progress, rows, bad lines, outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadStatus {
+    pub id: u64,
+    pub name: String,
+    pub progress: ByteProgress,
+    pub samples: u64,
+    pub bad_line_count: u64,
+    pub bad_lines: Vec<BadLine>,
+    pub phase: LoadPhase,
+}
+
+/// Shared app data. `version` changes whenever rows are added, so views recompute.
+#[derive(Clone, Copy)]
+pub struct Store {
+    pub dataset: StoredValue<Dataset>,
+    pub version: RwSignal<u64>,
+    pub loads: RwSignal<Vec<LoadStatus>>,
+    cancel_flags: StoredValue<Vec<(u64, Arc<AtomicBool>)>>,
+}
+
+impl Store {
+    /// The store of this app, created (with the shipped default data loading) on first use.
+    pub fn get() -> Store {
+        if let Some(store) = use_context::<Store>() {
+            return store;
+        }
+        let store = Store {
+            dataset: StoredValue::new(Dataset::new()),
+            version: RwSignal::new(0),
+            loads: RwSignal::new(Vec::new()),
+            cancel_flags: StoredValue::new(Vec::new()),
+        };
+        provide_context(store);
+        store
+    }
+
+    /// Starts streaming a source into the dataset; returns the load's id.
+    pub fn load(self, source: SourceSpec) -> u64 {
+        let id = self.loads.with_untracked(|l| l.iter().map(|s| s.id).max().unwrap_or(0) + 1);
+        let name = source.name();
+        self.loads.update(|loads| {
+            loads.push(LoadStatus {
+                id,
+                name: name.clone(),
+                progress: ByteProgress::default(),
+                samples: 0,
+                bad_line_count: 0,
+                bad_lines: Vec::new(),
+                phase: LoadPhase::Loading,
+            })
+        });
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.cancel_flags.update_value(|f| f.push((id, cancel.clone())));
+        spawn_local(async move {
+            let outcome = self.stream_into_dataset(id, &name, source, cancel).await;
+            self.update_status(id, |s| {
+                s.phase = match outcome {
+                    Ok(()) => LoadPhase::Done,
+                    Err(LoadError::Cancelled) => LoadPhase::Cancelled,
+                    Err(e) => LoadPhase::Failed(e.to_string()),
+                }
+            });
+            self.version.update(|v| *v += 1);
+        });
+        id
+    }
+
+    pub fn cancel(self, id: u64) {
+        self.cancel_flags.with_value(|flags| {
+            if let Some((_, flag)) = flags.iter().find(|(i, _)| *i == id) {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+    }
+
+    pub fn dismiss(self, id: u64) {
+        self.loads.update(|l| l.retain(|s| s.id != id || s.phase == LoadPhase::Loading));
+    }
+
+    fn update_status(self, id: u64, f: impl FnOnce(&mut LoadStatus)) {
+        self.loads.update(|loads| {
+            if let Some(status) = loads.iter_mut().find(|s| s.id == id) {
+                f(status);
+            }
+        });
+    }
+
+    async fn stream_into_dataset(
+        self,
+        id: u64,
+        name: &str,
+        source: SourceSpec,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<(), LoadError> {
+        let (reader, total) = match &source {
+            SourceSpec::Url { url, .. } => loader::open_url(url).await?,
+            SourceSpec::File(file) => loader::open_file(file)?,
+        };
+        self.update_status(id, |s| s.progress.total = total);
+        let mut parser = JsonlParser::new();
+        let mut last_publish = 0.0;
+        let result = loader::read_chunks(
+            reader,
+            total,
+            |chunk, progress| {
+                let mut events = Vec::new();
+                parser.push_with(chunk, |e| events.push(e));
+                self.absorb(id, name, events);
+                // Re-filtering on every chunk would cost more than parsing; publish new rows
+                // to the views a few times a second.
+                let now = js_sys::Date::now();
+                self.update_status(id, |s| s.progress = progress);
+                if now - last_publish > 300.0 {
+                    last_publish = now;
+                    self.version.update(|v| *v += 1);
+                }
+            },
+            || cancel.load(Ordering::Relaxed),
+        )
+        .await;
+        let mut events = Vec::new();
+        parser.finish_with(|e| events.push(e));
+        self.absorb(id, name, events);
+        result.map(|_| ())
+    }
+
+    fn absorb(self, id: u64, name: &str, events: Vec<ParseEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut added = 0u64;
+        let mut bad = Vec::new();
+        self.dataset.update_value(|dataset| {
+            for event in events {
+                match event {
+                    ParseEvent::Sample { sample, .. } => {
+                        dataset.push(sample, name);
+                        added += 1;
+                    }
+                    ParseEvent::BadLine(line) => bad.push(line),
+                }
+            }
+        });
+        self.update_status(id, |s| {
+            s.samples += added;
+            s.bad_line_count += bad.len() as u64;
+            let room = MAX_BAD_LINES_SHOWN.saturating_sub(s.bad_lines.len());
+            s.bad_lines.extend(bad.into_iter().take(room));
+        });
+    }
+}

@@ -1,0 +1,45 @@
+// Decode attention over a preallocated KV cache with grouped-query heads.
+//
+// kv_write stores this position's K and V rows into the caches (rounded to f16 precision when
+// `f16_cache` is set, matching llama.cpp's default f16 cache). attention computes, for each
+// query head h with KV head h / (n_head / n_kv_head):
+//   s_t = (q . k_t) * scale for t <= pos;  p = softmax(s) (max-subtracted);  out = sum_t p_t v_t
+// One workgroup per query head; scores live in a scratch storage buffer (n_head * max_ctx).
+
+struct Step {
+    pos: u32,
+    token: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+struct KvParams {
+    kv_dim: u32,
+    f16_cache: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+
+@group(0) @binding(0) var<storage, read> k_new: array<f32>;
+@group(0) @binding(1) var<storage, read> v_new: array<f32>;
+@group(0) @binding(2) var<storage, read_write> k_cache: array<f32>;
+@group(0) @binding(3) var<storage, read_write> v_cache: array<f32>;
+@group(0) @binding(4) var<uniform> kvp: KvParams;
+@group(0) @binding(5) var<uniform> step: Step;
+
+@compute @workgroup_size(64)
+fn kv_write(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= kvp.kv_dim) {
+        return;
+    }
+    let at = step.pos * kvp.kv_dim + i;
+    if (kvp.f16_cache != 0u) {
+        k_cache[at] = round_f16(k_new[i]);
+        v_cache[at] = round_f16(v_new[i]);
+    } else {
+        k_cache[at] = k_new[i];
+        v_cache[at] = v_new[i];
+    }
+}

@@ -1,0 +1,406 @@
+//! Llama forward pass on the GPU.
+//!
+//! Loading uploads each weight tensor, in GGUF layout, into its own storage buffer (streamed in
+//! pieces from a [`ByteSource`]), allocates every activation buffer and the KV cache once, and
+//! plans the whole decode step as a list of [`Dispatch`]es. A step then writes one 16-byte
+//! uniform (position, token), records the plan into one compute pass of one command encoder,
+//! submits once, and reads back only the 4-byte argmax token id.
+
+use super::{LlamaConfig, ModelError};
+use crate::gguf::{ByteSource, Content, TensorInfo};
+use crate::gpu::Gpu;
+use crate::ops::{self, AttentionParams, Dispatch, Kernels, Step};
+use crate::quant::GgmlDType;
+
+/// Knobs fixed at load time.
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    /// Positions the KV cache holds (prompt + generated tokens).
+    pub max_ctx: u32,
+    /// Reproduce llama.cpp's CPU numerics: q8-rounded activations into Q4_0/Q4_1/Q8_0 mat-vecs,
+    /// an f16 KV cache, f16 q and attention probabilities. Greedy tokens then match llama.cpp
+    /// even where the top two logits are close. `false` keeps everything in f32.
+    pub llama_cpp_numerics: bool,
+    /// Bytes read from the source per upload piece.
+    pub upload_chunk: usize,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions { max_ctx: 2048, llama_cpp_numerics: true, upload_chunk: 8 << 20 }
+    }
+}
+
+/// A weight matrix (or vector) resident on the GPU in its GGUF byte layout.
+struct Weight {
+    buf: wgpu::Buffer,
+    dtype: GgmlDType,
+    /// Output features (ggml `ne1`).
+    rows: u32,
+    /// Input features (ggml `ne0`).
+    cols: u32,
+}
+
+struct LayerWeights {
+    attn_norm: Weight,
+    wq: Weight,
+    wk: Weight,
+    wv: Weight,
+    wo: Weight,
+    ffn_norm: Weight,
+    w_gate: Weight,
+    w_up: Weight,
+    w_down: Weight,
+}
+
+/// Activation buffers, allocated once per model.
+struct Activations {
+    /// The residual stream.
+    x: wgpu::Buffer,
+    /// Normalised input of the current sub-block.
+    h: wgpu::Buffer,
+    q: wgpu::Buffer,
+    k: wgpu::Buffer,
+    v: wgpu::Buffer,
+    attn: wgpu::Buffer,
+    gate: wgpu::Buffer,
+    up: wgpu::Buffer,
+    act: wgpu::Buffer,
+    logits: wgpu::Buffer,
+    /// Attention scratch: `n_head * max_ctx` scores.
+    scores: wgpu::Buffer,
+    /// The argmax token id written by the last dispatch.
+    next_token: wgpu::Buffer,
+}
+
+/// Per-layer K and V caches, `[max_ctx][kv_dim]` f32 each, preallocated.
+struct KvCache {
+    k: Vec<wgpu::Buffer>,
+    v: Vec<wgpu::Buffer>,
+}
+
+/// A loaded model with its planned decode step.
+pub struct Model {
+    pub config: LlamaConfig,
+    pub options: ModelOptions,
+    gpu: Gpu,
+    step: wgpu::Buffer,
+    act: Activations,
+    plan: Vec<Dispatch>,
+    staging: wgpu::Buffer,
+    pos: u32,
+}
+
+fn check_shape(info: &TensorInfo, expected: &[u64]) -> Result<(), ModelError> {
+    if info.dims != expected {
+        return Err(ModelError::Shape { tensor: info.name.clone(), expected: expected.to_vec(), got: info.dims.clone() });
+    }
+    if !info.dtype.is_supported() {
+        return Err(ModelError::UnsupportedType { tensor: info.name.clone(), dtype: info.dtype });
+    }
+    Ok(())
+}
+
+/// Streams one tensor from `source` into a new storage buffer.
+async fn upload<S: ByteSource>(
+    gpu: &Gpu,
+    content: &Content,
+    source: &mut S,
+    name: &str,
+    shape: &[u64],
+    chunk: usize,
+) -> Result<Weight, ModelError> {
+    let info = content.tensor(name)?;
+    check_shape(info, shape)?;
+    let size = info.n_bytes.div_ceil(4) * 4;
+    if size > gpu.summary.max_storage_buffer_binding_size {
+        return Err(crate::gpu::GpuError::BufferTooLarge {
+            what: name.to_string(),
+            needed: size,
+            limit: gpu.summary.max_storage_buffer_binding_size,
+        }
+        .into());
+    }
+    let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(name),
+        size,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    content
+        .read_tensor_chunked(source, info, chunk, |offset, bytes| {
+            if bytes.len() % 4 == 0 {
+                gpu.queue.write_buffer(&buf, offset, bytes);
+            } else {
+                let mut padded = bytes.to_vec();
+                padded.resize(bytes.len().div_ceil(4) * 4, 0);
+                gpu.queue.write_buffer(&buf, offset, &padded);
+            }
+        })
+        .await?;
+    let (rows, cols) = info.rows_cols();
+    Ok(Weight { buf, dtype: info.dtype, rows: rows as u32, cols: cols as u32 })
+}
+
+impl Model {
+    /// Loads a llama-architecture GGUF: header from `source`, then each tensor streamed to
+    /// the GPU. Every `blk.N.*` tensor name appears only here.
+    pub async fn load<S: ByteSource>(gpu: &Gpu, source: &mut S, options: ModelOptions) -> Result<Model, ModelError> {
+        let content = Content::read(source).await?;
+        Self::load_with_content(gpu, &content, source, options).await
+    }
+
+    /// As [`Model::load`] with an already parsed header (the tokenizer reads the same one).
+    pub async fn load_with_content<S: ByteSource>(
+        gpu: &Gpu,
+        content: &Content,
+        source: &mut S,
+        options: ModelOptions,
+    ) -> Result<Model, ModelError> {
+        let c = LlamaConfig::from_gguf(content)?;
+        let (dim, kv, ffn, vocab) = (c.dim as u64, c.kv_dim() as u64, c.ffn_dim as u64, c.vocab as u64);
+        let chunk = options.upload_chunk;
+        let mut load = async |name: String, shape: &[u64]| upload(gpu, content, source, &name, shape, chunk).await;
+        let token_embd = load("token_embd.weight".into(), &[dim, vocab]).await?;
+        let mut layers = Vec::with_capacity(c.n_layer as usize);
+        for i in 0..c.n_layer {
+            let blk = |s: &str| format!("blk.{i}.{s}.weight");
+            layers.push(LayerWeights {
+                attn_norm: load(blk("attn_norm"), &[dim]).await?,
+                wq: load(blk("attn_q"), &[dim, dim]).await?,
+                wk: load(blk("attn_k"), &[dim, kv]).await?,
+                wv: load(blk("attn_v"), &[dim, kv]).await?,
+                wo: load(blk("attn_output"), &[dim, dim]).await?,
+                ffn_norm: load(blk("ffn_norm"), &[dim]).await?,
+                w_gate: load(blk("ffn_gate"), &[dim, ffn]).await?,
+                w_up: load(blk("ffn_up"), &[dim, ffn]).await?,
+                w_down: load(blk("ffn_down"), &[ffn, dim]).await?,
+            });
+        }
+        let output_norm = load("output_norm.weight".into(), &[dim]).await?;
+        // Tied embeddings (SmolLM2): no output.weight, the embedding table doubles as the head.
+        let output = match content.tensor("output.weight") {
+            Ok(_) => Some(load("output.weight".into(), &[dim, vocab]).await?),
+            Err(_) => None,
+        };
+        for w in std::iter::once(&output_norm).chain(layers.iter().flat_map(|l| [&l.attn_norm, &l.ffn_norm])) {
+            if w.dtype != GgmlDType::F32 {
+                return Err(ModelError::UnsupportedType { tensor: "norm weight".into(), dtype: w.dtype });
+            }
+        }
+
+        let mut dtypes: Vec<GgmlDType> = layers
+            .iter()
+            .flat_map(|l| [l.wq.dtype, l.wk.dtype, l.wv.dtype, l.wo.dtype, l.w_gate.dtype, l.w_up.dtype, l.w_down.dtype])
+            .chain([token_embd.dtype, output.as_ref().map_or(token_embd.dtype, |o| o.dtype)])
+            .collect();
+        dtypes.sort_by_key(|d| d.to_u32());
+        dtypes.dedup();
+        let kernels = Kernels::new(gpu, &dtypes);
+
+        let f32s = |label: &str, n: u32| gpu.empty_f32_buffer(label, n as usize);
+        let act = Activations {
+            x: f32s("x", c.dim),
+            h: f32s("h", c.dim),
+            q: f32s("q", c.dim),
+            k: f32s("k", c.kv_dim()),
+            v: f32s("v", c.kv_dim()),
+            attn: f32s("attn", c.dim),
+            gate: f32s("gate", c.ffn_dim),
+            up: f32s("up", c.ffn_dim),
+            act: f32s("act", c.ffn_dim),
+            logits: f32s("logits", c.vocab),
+            scores: f32s("scores", c.n_head * options.max_ctx),
+            next_token: gpu.storage_buffer("next_token", &[0u32]),
+        };
+        let kv_cache = KvCache {
+            k: (0..c.n_layer).map(|_| f32s("k_cache", options.max_ctx * c.kv_dim())).collect(),
+            v: (0..c.n_layer).map(|_| f32s("v_cache", options.max_ctx * c.kv_dim())).collect(),
+        };
+        let step = ops::step_buffer(gpu);
+        let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("next_token staging"),
+            size: 4,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let weights = Weights { token_embd, layers, output_norm, output };
+        let planner = Planner { gpu, kernels: &kernels, config: &c, options: &options, act: &act, kv: &kv_cache, step: &step };
+        let plan = planner.forward(&weights);
+        Ok(Model { config: c, options, gpu: gpu.clone(), step, act, plan, staging, pos: 0 })
+    }
+
+    /// Positions already in the KV cache.
+    pub fn pos(&self) -> u32 {
+        self.pos
+    }
+
+    /// Forgets the conversation (the cache is simply overwritten from position 0).
+    pub fn reset(&mut self) {
+        self.pos = 0;
+    }
+
+    /// Dispatches in one decode step (for profiling output).
+    pub fn plan_len(&self) -> usize {
+        self.plan.len()
+    }
+
+    /// Runs one position: `token` at `self.pos`. One encoder, one pass, one submit. With
+    /// `read_back`, waits for and returns the greedy next token.
+    async fn step(&mut self, token: u32, read_back: bool) -> Result<Option<u32>, ModelError> {
+        if self.pos >= self.options.max_ctx {
+            return Err(ModelError::ContextFull { max_ctx: self.options.max_ctx });
+        }
+        if token >= self.config.vocab {
+            return Err(ModelError::BadToken { token, vocab: self.config.vocab });
+        }
+        let gpu = &self.gpu;
+        gpu.queue.write_buffer(&self.step, 0, bytemuck::bytes_of(&Step { pos: self.pos, token, _pad: [0; 2] }));
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("decode step") });
+        {
+            let mut pass =
+                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("forward"), timestamp_writes: None });
+            for d in &self.plan {
+                d.record(&mut pass);
+            }
+        }
+        if read_back {
+            encoder.copy_buffer_to_buffer(&self.act.next_token, 0, &self.staging, 0, 4);
+        }
+        gpu.queue.submit([encoder.finish()]);
+        self.pos += 1;
+        if !read_back {
+            return Ok(None);
+        }
+        let bytes = gpu.map_read(&self.staging).await?;
+        Ok(Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])))
+    }
+
+    /// Feeds prompt tokens (appending to the cache) and returns the greedy next token.
+    /// Only the last position is read back.
+    pub async fn prefill(&mut self, tokens: &[u32]) -> Result<u32, ModelError> {
+        let (last, rest) = tokens.split_last().ok_or(ModelError::BadConfig { key: "prompt", message: "empty".into() })?;
+        for &t in rest {
+            self.step(t, false).await?;
+        }
+        Ok(self.step(*last, true).await?.expect("read back"))
+    }
+
+    /// Feeds one token and returns the greedy next token.
+    pub async fn decode(&mut self, token: u32) -> Result<u32, ModelError> {
+        Ok(self.step(token, true).await?.expect("read back"))
+    }
+
+    /// The logits of the last position run (for tests and sampling on the CPU).
+    pub async fn logits(&self) -> Result<Vec<f32>, ModelError> {
+        Ok(self.gpu.read_f32(&self.act.logits).await?)
+    }
+
+    /// Greedy generation: prefill `prompt`, then up to `max_new` tokens, stopping after a
+    /// token in `stop`. `on_token` sees each token as it is produced (streaming).
+    pub async fn generate(
+        &mut self,
+        prompt: &[u32],
+        max_new: usize,
+        stop: &[u32],
+        mut on_token: impl FnMut(u32),
+    ) -> Result<Vec<u32>, ModelError> {
+        let mut out = Vec::with_capacity(max_new);
+        if max_new == 0 {
+            return Ok(out);
+        }
+        let mut next = self.prefill(prompt).await?;
+        loop {
+            out.push(next);
+            on_token(next);
+            if out.len() >= max_new || stop.contains(&next) {
+                return Ok(out);
+            }
+            next = self.decode(next).await?;
+        }
+    }
+}
+
+struct Weights {
+    token_embd: Weight,
+    layers: Vec<LayerWeights>,
+    output_norm: Weight,
+    output: Option<Weight>,
+}
+
+/// Builds the decode-step plan. Its methods read like the paper; GPU plumbing stays in `ops`.
+struct Planner<'a> {
+    gpu: &'a Gpu,
+    kernels: &'a Kernels,
+    config: &'a LlamaConfig,
+    options: &'a ModelOptions,
+    act: &'a Activations,
+    kv: &'a KvCache,
+    step: &'a wgpu::Buffer,
+}
+
+impl Planner<'_> {
+    /// embed → for each layer { x += attention(rms_norm(x)); x += ffn(rms_norm(x)) } →
+    /// rms_norm → logits → argmax.
+    fn forward(&self, w: &Weights) -> Vec<Dispatch> {
+        let (a, c) = (self.act, self.config);
+        let mut plan = vec![self.kernels.get_rows(self.gpu, w.token_embd.dtype, &w.token_embd.buf, &a.x, c.dim, self.step)];
+        for (l, layer) in w.layers.iter().enumerate() {
+            plan.push(self.rms_norm(&layer.attn_norm));
+            plan.extend(self.attention(l, layer));
+            plan.push(self.rms_norm(&layer.ffn_norm));
+            plan.extend(self.feed_forward(layer));
+        }
+        plan.push(self.rms_norm(&w.output_norm));
+        plan.push(self.linear(w.output.as_ref().unwrap_or(&w.token_embd), &a.h, &a.logits, false));
+        plan.push(self.kernels.argmax(self.gpu, &a.logits, &a.next_token, c.vocab));
+        plan
+    }
+
+    /// h = x / rms(x) * weight
+    fn rms_norm(&self, weight: &Weight) -> Dispatch {
+        self.kernels.rms_norm(self.gpu, &self.act.x, &weight.buf, &self.act.h, self.config.dim, self.config.rms_eps)
+    }
+
+    /// x += W_o · softmax(rope(W_q h) · rope(W_k h)ᵀ / √d) · W_v h, over the cached positions.
+    fn attention(&self, l: usize, layer: &LayerWeights) -> Vec<Dispatch> {
+        let (a, c, k) = (self.act, self.config, self.kernels);
+        let f16 = self.options.llama_cpp_numerics;
+        let params = AttentionParams {
+            n_head: c.n_head,
+            n_kv_head: c.n_kv_head,
+            head_dim: c.head_dim,
+            max_ctx: self.options.max_ctx,
+            scale: 1.0 / (c.head_dim as f32).sqrt(),
+            f16_inputs: f16 as u32,
+            _pad: [0; 2],
+        };
+        vec![
+            self.linear(&layer.wq, &a.h, &a.q, false),
+            self.linear(&layer.wk, &a.h, &a.k, false),
+            self.linear(&layer.wv, &a.h, &a.v, false),
+            k.rope(self.gpu, &a.q, c.n_head, c.head_dim, c.n_rot, c.rope_freq_base, self.step),
+            k.rope(self.gpu, &a.k, c.n_kv_head, c.head_dim, c.n_rot, c.rope_freq_base, self.step),
+            k.kv_write(self.gpu, &a.k, &a.v, &self.kv.k[l], &self.kv.v[l], c.kv_dim(), f16, self.step),
+            k.attention(self.gpu, &a.q, &self.kv.k[l], &self.kv.v[l], &a.scores, &a.attn, params, self.step),
+            self.linear(&layer.wo, &a.attn, &a.x, true),
+        ]
+    }
+
+    /// x += W_down · (silu(W_gate h) ⊙ W_up h)
+    fn feed_forward(&self, layer: &LayerWeights) -> Vec<Dispatch> {
+        let a = self.act;
+        vec![
+            self.linear(&layer.w_gate, &a.h, &a.gate, false),
+            self.linear(&layer.w_up, &a.h, &a.up, false),
+            self.kernels.swiglu(self.gpu, &a.gate, &a.up, &a.act, self.config.ffn_dim),
+            self.linear(&layer.w_down, &a.act, &a.x, true),
+        ]
+    }
+
+    /// y = W x (y += W x with `accumulate`, which fuses the residual add).
+    fn linear(&self, w: &Weight, x: &wgpu::Buffer, y: &wgpu::Buffer, accumulate: bool) -> Dispatch {
+        let x_q8 = self.options.llama_cpp_numerics && matches!(w.dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0);
+        self.kernels.mat_vec(self.gpu, w.dtype, &w.buf, x, y, w.rows, w.cols, accumulate, x_q8)
+    }
+}

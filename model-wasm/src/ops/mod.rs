@@ -1,0 +1,469 @@
+//! WGSL kernels and their launchers.
+//!
+//! Each op family is one `.wgsl` file under `src/kernels/`; quantised ops are composed at
+//! pipeline build time from `common.wgsl` (byte loaders) + `quant.wgsl` (one dequant function
+//! per type) + the op skeleton, with a two-line prelude choosing the type ([`compose`]).
+//! Every op has a `#[repr(C)]` params struct mirroring its WGSL uniform, field for field, and
+//! a plain CPU reference in [`reference`] that the tests compare against.
+//!
+//! Launchers do not record anything: they return a [`Dispatch`] (pipeline + bind group +
+//! workgroup counts) built once when a model is planned; a decode step records a list of them
+//! into one compute pass.
+
+pub mod elementwise;
+pub mod reference;
+
+pub use elementwise::{gpu_smoke_check, grid_for, residual_add_reference, test_values, ResidualAdd};
+
+use crate::gpu::Gpu;
+use crate::quant::GgmlDType;
+use std::collections::HashMap;
+use wgpu::util::DeviceExt;
+
+/// Shader sources, one const per file.
+pub mod source {
+    pub const COMMON: &str = include_str!("../kernels/common.wgsl");
+    pub const NUMERIC: &str = include_str!("../kernels/numeric.wgsl");
+    pub const QUANT: &str = include_str!("../kernels/quant.wgsl");
+    pub const MAT_VEC: &str = include_str!("../kernels/mat_vec.wgsl");
+    pub const GET_ROWS: &str = include_str!("../kernels/get_rows.wgsl");
+    pub const NORM: &str = include_str!("../kernels/norm.wgsl");
+    pub const ROPE: &str = include_str!("../kernels/rope.wgsl");
+    pub const KV_WRITE: &str = include_str!("../kernels/attention.wgsl");
+    pub const ATTENTION: &str = include_str!("../kernels/attention_decode.wgsl");
+    pub const ELEMENTWISE: &str = include_str!("../kernels/elementwise.wgsl");
+    pub const ARGMAX: &str = include_str!("../kernels/argmax.wgsl");
+}
+
+/// Elements one quant "unit" covers: the granularity at which kernels dequantise.
+pub const UNIT: u32 = 32;
+/// Workgroup size of `mat_vec.wgsl` (one output row per workgroup).
+pub const MAT_VEC_WG: u32 = 64;
+/// Largest workgroup count per grid dimension (WebGPU default limit).
+pub const MAX_WORKGROUPS_PER_DIM: u32 = 65_535;
+
+/// Kernel-side block geometry of a type: (elements per block, bytes per block, 32-element
+/// units per block). F32 and F16 are treated as blocks of 32 plain values.
+pub fn kernel_block(dtype: GgmlDType) -> (u32, u32, u32) {
+    let (elems, bytes) = match dtype {
+        GgmlDType::F32 => (32, 128),
+        GgmlDType::F16 => (32, 64),
+        other => (other.block_size() as u32, other.type_size() as u32),
+    };
+    (elems, bytes, elems / UNIT)
+}
+
+fn wgsl_suffix(dtype: GgmlDType) -> &'static str {
+    match dtype {
+        GgmlDType::F32 => "f32",
+        GgmlDType::F16 => "f16",
+        GgmlDType::Q4_0 => "q4_0",
+        GgmlDType::Q4_1 => "q4_1",
+        GgmlDType::Q8_0 => "q8_0",
+        GgmlDType::Q4K => "q4_k",
+        GgmlDType::Q5K => "q5_k",
+        GgmlDType::Q6K => "q6_k",
+        other => panic!("no WGSL dequantisation for {other}"),
+    }
+}
+
+/// Builds a quantised kernel's source: type prelude + shared helpers + the op skeleton.
+pub fn compose(dtype: GgmlDType, skeleton: &str) -> String {
+    let (elems, bytes, units) = kernel_block(dtype);
+    let suffix = wgsl_suffix(dtype);
+    format!(
+        "// composed for {dtype}\nconst BLOCK_ELEMS: u32 = {elems}u;\nconst BLOCK_BYTES: u32 = {bytes}u;\n\
+         const UNITS_PER_BLOCK: u32 = {units}u;\n\
+         fn dequant_unit(base: u32, sub: u32) {{ dequant_unit_{suffix}(base, sub); }}\n\n{}\n{}\n{}\n{}",
+        source::COMMON,
+        source::NUMERIC,
+        source::QUANT,
+        skeleton
+    )
+}
+
+/// The `mat_vec.wgsl` uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct MatVecParams {
+    pub rows: u32,
+    pub cols: u32,
+    pub row_bytes: u32,
+    pub grid_x: u32,
+    pub x_offset: u32,
+    pub y_offset: u32,
+    pub accumulate: u32,
+    pub x_q8: u32,
+}
+
+/// The `get_rows.wgsl` uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GetRowsParams {
+    pub cols: u32,
+    pub row_bytes: u32,
+    pub out_offset: u32,
+    pub _pad: u32,
+}
+
+/// The `norm.wgsl` uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct RmsNormParams {
+    pub n: u32,
+    pub eps: f32,
+    pub _pad: [u32; 2],
+}
+
+/// The `rope.wgsl` uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct RopeParams {
+    pub n_heads: u32,
+    pub head_dim: u32,
+    pub n_rot: u32,
+    pub theta_scale: f32,
+}
+
+/// The `attention.wgsl` (kv_write) uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct KvWriteParams {
+    pub kv_dim: u32,
+    pub f16_cache: u32,
+    pub _pad: [u32; 2],
+}
+
+/// The `attention_decode.wgsl` uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct AttentionParams {
+    pub n_head: u32,
+    pub n_kv_head: u32,
+    pub head_dim: u32,
+    pub max_ctx: u32,
+    pub scale: f32,
+    pub f16_inputs: u32,
+    pub _pad: [u32; 2],
+}
+
+/// Per-step values every position-dependent kernel reads (`struct Step` in WGSL). Written
+/// with one `queue.write_buffer` per decode step; all bind groups stay fixed.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Step {
+    pub pos: u32,
+    pub token: u32,
+    pub _pad: [u32; 2],
+}
+
+/// One recorded kernel launch: built once, replayed every step.
+pub struct Dispatch {
+    pub label: String,
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+impl Dispatch {
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.dispatch_workgroups(self.workgroups[0], self.workgroups[1], self.workgroups[2]);
+    }
+}
+
+/// Records `dispatches` into one compute pass of one encoder and submits it.
+pub fn submit(gpu: &Gpu, dispatches: &[&Dispatch]) {
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ops"), timestamp_writes: None });
+        for d in dispatches {
+            d.record(&mut pass);
+        }
+    }
+    gpu.queue.submit([encoder.finish()]);
+}
+
+/// A 2-D workgroup grid covering `groups` workgroups: (x, y).
+pub fn grid_2d(groups: u32) -> (u32, u32) {
+    let x = groups.clamp(1, MAX_WORKGROUPS_PER_DIM);
+    (x, groups.div_ceil(x).max(1))
+}
+
+/// Every compiled pipeline, built once per device.
+pub struct Kernels {
+    mat_vec: HashMap<GgmlDType, wgpu::ComputePipeline>,
+    get_rows: HashMap<GgmlDType, wgpu::ComputePipeline>,
+    rms_norm: wgpu::ComputePipeline,
+    rope: wgpu::ComputePipeline,
+    kv_write: wgpu::ComputePipeline,
+    attention: wgpu::ComputePipeline,
+    residual_add: wgpu::ComputePipeline,
+    swiglu: wgpu::ComputePipeline,
+    argmax: wgpu::ComputePipeline,
+}
+
+fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputePipeline {
+    let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some(entry),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
+impl Kernels {
+    /// Compiles the pipelines for the given weight types (plus everything type-independent).
+    pub fn new(gpu: &Gpu, dtypes: &[GgmlDType]) -> Kernels {
+        let mut mat_vec = HashMap::new();
+        let mut get_rows = HashMap::new();
+        for &dt in dtypes {
+            mat_vec.entry(dt).or_insert_with(|| {
+                pipeline(gpu, &format!("mat_vec_{dt}"), &compose(dt, source::MAT_VEC), "mat_vec")
+            });
+            get_rows.entry(dt).or_insert_with(|| {
+                pipeline(gpu, &format!("get_rows_{dt}"), &compose(dt, source::GET_ROWS), "get_rows")
+            });
+        }
+        let with_numeric = |s: &str| format!("{}\n{s}", source::NUMERIC);
+        Kernels {
+            mat_vec,
+            get_rows,
+            rms_norm: pipeline(gpu, "rms_norm", source::NORM, "rms_norm"),
+            rope: pipeline(gpu, "rope", source::ROPE, "rope"),
+            kv_write: pipeline(gpu, "kv_write", &with_numeric(source::KV_WRITE), "kv_write"),
+            attention: pipeline(gpu, "attention", &with_numeric(source::ATTENTION), "attention"),
+            residual_add: pipeline(gpu, "residual_add", source::ELEMENTWISE, "residual_add"),
+            swiglu: pipeline(gpu, "swiglu", source::ELEMENTWISE, "swiglu"),
+            argmax: pipeline(gpu, "argmax", source::ARGMAX, "argmax"),
+        }
+    }
+
+    /// Every supported type.
+    pub fn all(gpu: &Gpu) -> Kernels {
+        Kernels::new(gpu, &GgmlDType::SUPPORTED)
+    }
+
+    fn dispatch(
+        gpu: &Gpu,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        params: &[u8],
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        let params = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(&label),
+            contents: params,
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        Self::dispatch_with(gpu, label, pipeline, buffers, &params, None, workgroups)
+    }
+
+    fn dispatch_with(
+        gpu: &Gpu,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        params: &wgpu::Buffer,
+        step: Option<&wgpu::Buffer>,
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        let mut entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
+        entries.push(wgpu::BindGroupEntry { binding: buffers.len() as u32, resource: params.as_entire_binding() });
+        if let Some(step) = step {
+            entries.push(wgpu::BindGroupEntry { binding: buffers.len() as u32 + 1, resource: step.as_entire_binding() });
+        }
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&label),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        Dispatch { label, pipeline: pipeline.clone(), bind_group, workgroups }
+    }
+
+    fn with_step(
+        gpu: &Gpu,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        params: &[u8],
+        step: &wgpu::Buffer,
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        let params = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(&label),
+            contents: params,
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        Self::dispatch_with(gpu, label, pipeline, buffers, &params, Some(step), workgroups)
+    }
+
+    /// `y = W x` (or `y += W x` with `accumulate`), W `rows x cols` of `dtype` in GGUF layout.
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    pub fn mat_vec(
+        &self,
+        gpu: &Gpu,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        rows: u32,
+        cols: u32,
+        accumulate: bool,
+        x_q8: bool,
+    ) -> Dispatch {
+        let (elems, bytes, _) = kernel_block(dtype);
+        assert!(cols % elems == 0, "mat_vec: cols {cols} is not a multiple of the {dtype} block ({elems})");
+        let (gx, gy) = grid_2d(rows);
+        let params = MatVecParams {
+            rows,
+            cols,
+            row_bytes: cols / elems * bytes,
+            grid_x: gx,
+            x_offset: 0,
+            y_offset: 0,
+            accumulate: accumulate as u32,
+            x_q8: x_q8 as u32,
+        };
+        let pipeline = self.mat_vec.get(&dtype).unwrap_or_else(|| panic!("mat_vec for {dtype} was not compiled"));
+        Self::dispatch(gpu, format!("mat_vec_{dtype}"), pipeline, &[w, x, y], bytemuck::bytes_of(&params), [gx, gy, 1])
+    }
+
+    /// `out = row step.token of the `vocab x cols` table `w``.
+    #[track_caller]
+    pub fn get_rows(
+        &self,
+        gpu: &Gpu,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        cols: u32,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
+        let (elems, bytes, _) = kernel_block(dtype);
+        assert!(cols % elems == 0, "get_rows: cols {cols} is not a multiple of the {dtype} block");
+        let params = GetRowsParams { cols, row_bytes: cols / elems * bytes, out_offset: 0, _pad: 0 };
+        let pipeline = self.get_rows.get(&dtype).unwrap_or_else(|| panic!("get_rows for {dtype} was not compiled"));
+        Self::with_step(gpu, format!("get_rows_{dtype}"), pipeline, &[w, out], bytemuck::bytes_of(&params), step, [1, 1, 1])
+    }
+
+    /// `out = rms_norm(x) * weight` over `n` values.
+    pub fn rms_norm(&self, gpu: &Gpu, x: &wgpu::Buffer, weight: &wgpu::Buffer, out: &wgpu::Buffer, n: u32, eps: f32) -> Dispatch {
+        let params = RmsNormParams { n, eps, _pad: [0; 2] };
+        Self::dispatch(gpu, "rms_norm".into(), &self.rms_norm, &[x, weight, out], bytemuck::bytes_of(&params), [1, 1, 1])
+    }
+
+    /// Rotates `x` (`n_heads` heads of `head_dim`) in place at position `step.pos`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rope(
+        &self,
+        gpu: &Gpu,
+        x: &wgpu::Buffer,
+        n_heads: u32,
+        head_dim: u32,
+        n_rot: u32,
+        freq_base: f32,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
+        let params = RopeParams { n_heads, head_dim, n_rot, theta_scale: reference::rope_theta_scale(freq_base, n_rot) };
+        let threads = n_heads * n_rot / 2;
+        Self::with_step(gpu, "rope".into(), &self.rope, &[x], bytemuck::bytes_of(&params), step, [threads.div_ceil(64), 1, 1])
+    }
+
+    /// Stores this step's K and V rows at `step.pos` in the caches.
+    #[allow(clippy::too_many_arguments)]
+    pub fn kv_write(
+        &self,
+        gpu: &Gpu,
+        k: &wgpu::Buffer,
+        v: &wgpu::Buffer,
+        k_cache: &wgpu::Buffer,
+        v_cache: &wgpu::Buffer,
+        kv_dim: u32,
+        f16_cache: bool,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
+        let params = KvWriteParams { kv_dim, f16_cache: f16_cache as u32, _pad: [0; 2] };
+        Self::with_step(
+            gpu,
+            "kv_write".into(),
+            &self.kv_write,
+            &[k, v, k_cache, v_cache],
+            bytemuck::bytes_of(&params),
+            step,
+            [kv_dim.div_ceil(64), 1, 1],
+        )
+    }
+
+    /// Attention of one query position over cache rows `0..=step.pos`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn attention(
+        &self,
+        gpu: &Gpu,
+        q: &wgpu::Buffer,
+        k_cache: &wgpu::Buffer,
+        v_cache: &wgpu::Buffer,
+        scores: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        params: AttentionParams,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
+        assert!(params.n_head % params.n_kv_head == 0, "query heads must be a multiple of KV heads");
+        Self::with_step(
+            gpu,
+            "attention".into(),
+            &self.attention,
+            &[q, k_cache, v_cache, scores, out],
+            bytemuck::bytes_of(&params),
+            step,
+            [params.n_head, 1, 1],
+        )
+    }
+
+    /// `out = a + b` over `len` values.
+    pub fn residual_add(&self, gpu: &Gpu, a: &wgpu::Buffer, b: &wgpu::Buffer, out: &wgpu::Buffer, len: u32) -> Dispatch {
+        let (x, y, row_stride) = grid_for(len);
+        Self::dispatch(gpu, "residual_add".into(), &self.residual_add, &[a, b, out], bytemuck::cast_slice(&[len, row_stride]), [x, y, 1])
+    }
+
+    /// `out = silu(gate) * up` over `len` values.
+    pub fn swiglu(&self, gpu: &Gpu, gate: &wgpu::Buffer, up: &wgpu::Buffer, out: &wgpu::Buffer, len: u32) -> Dispatch {
+        let (x, y, row_stride) = grid_for(len);
+        Self::dispatch(gpu, "swiglu".into(), &self.swiglu, &[gate, up, out], bytemuck::cast_slice(&[len, row_stride]), [x, y, 1])
+    }
+
+    /// `out[0] = argmax(logits[..n])`.
+    pub fn argmax(&self, gpu: &Gpu, logits: &wgpu::Buffer, out: &wgpu::Buffer, n: u32) -> Dispatch {
+        Self::dispatch(gpu, "argmax".into(), &self.argmax, &[logits, out], bytemuck::cast_slice(&[n, 0, 0, 0]), [1, 1, 1])
+    }
+}
+
+/// A uniform buffer holding one [`Step`], written before each decode step.
+pub fn step_buffer(gpu: &Gpu) -> wgpu::Buffer {
+    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("step"),
+        size: size_of::<Step>() as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+/// A storage buffer holding raw bytes (weights in GGUF layout), padded to 4 bytes.
+pub fn bytes_buffer(gpu: &Gpu, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+    let mut padded = bytes.to_vec();
+    padded.resize(bytes.len().div_ceil(4) * 4, 0);
+    gpu.storage_buffer(label, &padded)
+}

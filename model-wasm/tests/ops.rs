@@ -1,0 +1,263 @@
+//! Every kernel against its plain CPU reference on the native GPU (lavapipe in CI), on
+//! deterministic random blocks and several shapes, with a named tolerance per op.
+#![cfg(not(target_arch = "wasm32"))]
+
+use model_wasm::gpu::Gpu;
+use model_wasm::ops::{self, reference, AttentionParams, Kernels, Step};
+use model_wasm::quant::{self, random_blocks, GgmlDType, SplitMix64};
+use std::sync::OnceLock;
+
+/// Max |gpu - cpu| relative to max(1, max |cpu|) for f32 mat-vec (summation order only).
+const MAT_VEC_TOL: f32 = 2e-5;
+/// The same with llama.cpp-style q8 activations: a rounding tie may flip one q8 step.
+const MAT_VEC_Q8_TOL: f32 = 2e-3;
+/// Dequantisation is exact up to f32 rounding of `d * q - m`.
+const GET_ROWS_TOL: f32 = 1e-6;
+const RMS_NORM_TOL: f32 = 1e-5;
+/// GPU sin/cos of angles up to a few hundred radians.
+const ROPE_TOL: f32 = 2e-4;
+const ATTENTION_TOL: f32 = 1e-4;
+const SWIGLU_TOL: f32 = 1e-5;
+
+fn gpu() -> &'static (Gpu, Kernels) {
+    static GPU: OnceLock<(Gpu, Kernels)> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let gpu = pollster::block_on(Gpu::new()).expect("a Vulkan adapter (install mesa-vulkan-drivers)");
+        let kernels = Kernels::all(&gpu);
+        (gpu, kernels)
+    })
+}
+
+#[track_caller]
+fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let scale = want.iter().fold(1f32, |a, v| a.max(v.abs()));
+    let (i, err) = got
+        .iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs())
+        .enumerate()
+        .fold((0, 0f32), |a, (i, e)| if e > a.1 || e.is_nan() { (i, e) } else { a });
+    assert!(err <= tol * scale, "{what}: element {i}: gpu {} vs cpu {} (err {err}, allowed {})", got[i], want[i], tol * scale);
+}
+
+fn read(buf: &wgpu::Buffer) -> Vec<f32> {
+    pollster::block_on(gpu().0.read_f32(buf)).unwrap()
+}
+
+fn step(gpu: &Gpu, pos: u32, token: u32) -> wgpu::Buffer {
+    let b = ops::step_buffer(gpu);
+    gpu.queue.write_buffer(&b, 0, bytemuck::bytes_of(&Step { pos, token, _pad: [0; 2] }));
+    b
+}
+
+#[test]
+fn wgsl_block_sizes_match_rust() {
+    for dt in GgmlDType::SUPPORTED {
+        let (elems, bytes, units) = ops::kernel_block(dt);
+        if !matches!(dt, GgmlDType::F32 | GgmlDType::F16) {
+            assert_eq!(elems as u64, dt.block_size());
+            assert_eq!(bytes as u64, dt.type_size());
+            let row = format!("{:<6}{:>6}{:>13}{:>12}", dt.name().to_lowercase(), elems, bytes, units);
+            let table = ops::source::QUANT.lines().map(|l| l.trim_start_matches("//").trim().to_lowercase()).collect::<Vec<_>>();
+            assert!(
+                table.iter().any(|l| l.split_whitespace().take(4).collect::<Vec<_>>() == row.split_whitespace().collect::<Vec<_>>()),
+                "quant.wgsl's layout table lacks `{row}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn mat_vec_matches_cpu_for_every_type_and_shape() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(11);
+    for dt in GgmlDType::SUPPORTED {
+        let elems = ops::kernel_block(dt).0 as usize;
+        for &(rows, cols) in &[(1usize, elems), (7, elems * 2), (64, 768), (300, 1536), (3, 4096)] {
+            if cols % elems != 0 {
+                continue;
+            }
+            let n_blocks = rows * cols / dt.block_size() as usize;
+            let w = random_blocks(dt, n_blocks, rng.next());
+            let x = rng.values(cols);
+            let bias = rng.values(rows);
+            let w_buf = ops::bytes_buffer(gpu, "w", &w);
+            let x_buf = gpu.storage_buffer("x", &x);
+            for (accumulate, x_q8) in [(false, false), (true, false), (false, true)] {
+                let y_buf = gpu.storage_buffer("y", &bias);
+                let d = k.mat_vec(gpu, dt, &w_buf, &x_buf, &y_buf, rows as u32, cols as u32, accumulate, x_q8);
+                ops::submit(gpu, &[&d]);
+                let got = read(&y_buf);
+                let mut want = reference::mat_vec(dt, &w, rows, cols, &x, x_q8);
+                if accumulate {
+                    want.iter_mut().zip(&bias).for_each(|(a, b)| *a += b);
+                }
+                let tol = if x_q8 { MAT_VEC_Q8_TOL } else { MAT_VEC_TOL };
+                assert_close(&format!("mat_vec {dt} {rows}x{cols} acc={accumulate} q8={x_q8}"), &got, &want, tol);
+            }
+        }
+    }
+}
+
+#[test]
+fn mat_vec_covers_a_2d_grid_of_rows() {
+    let (gpu, k) = gpu();
+    let (rows, cols) = (70_000usize, 32usize);
+    let w = random_blocks(GgmlDType::Q8_0, rows, 5);
+    let x = SplitMix64(6).values(cols);
+    let y_buf = gpu.empty_f32_buffer("y", rows);
+    let d = k.mat_vec(
+        gpu,
+        GgmlDType::Q8_0,
+        &ops::bytes_buffer(gpu, "w", &w),
+        &gpu.storage_buffer("x", &x),
+        &y_buf,
+        rows as u32,
+        cols as u32,
+        false,
+        false,
+    );
+    ops::submit(gpu, &[&d]);
+    assert_close("mat_vec 70000 rows", &read(&y_buf), &reference::mat_vec(GgmlDType::Q8_0, &w, rows, cols, &x, false), MAT_VEC_TOL);
+}
+
+#[test]
+fn get_rows_dequantises_the_step_token_row_for_every_type() {
+    let (gpu, k) = gpu();
+    for dt in GgmlDType::SUPPORTED {
+        let elems = ops::kernel_block(dt).0 as usize;
+        let (rows, cols) = (5usize, elems * 3);
+        let table = random_blocks(dt, rows * cols / dt.block_size() as usize, 21);
+        let t_buf = ops::bytes_buffer(gpu, "table", &table);
+        for token in [0u32, 3, 4] {
+            let out = gpu.empty_f32_buffer("out", cols);
+            let s = step(gpu, 0, token);
+            let d = k.get_rows(gpu, dt, &t_buf, &out, cols as u32, &s);
+            ops::submit(gpu, &[&d]);
+            assert_close(&format!("get_rows {dt} token {token}"), &read(&out), &reference::get_row(dt, &table, cols, token as usize), GET_ROWS_TOL);
+        }
+    }
+}
+
+#[test]
+fn rms_norm_matches_cpu() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(31);
+    for n in [1usize, 64, 576, 4096, 5000] {
+        let x: Vec<f32> = rng.values(n).iter().map(|v| v * 10.0).collect();
+        let w = rng.values(n);
+        let out = gpu.empty_f32_buffer("out", n);
+        let d = k.rms_norm(gpu, &gpu.storage_buffer("x", &x), &gpu.storage_buffer("w", &w), &out, n as u32, 1e-5);
+        ops::submit(gpu, &[&d]);
+        assert_close(&format!("rms_norm {n}"), &read(&out), &reference::rms_norm(&x, &w, 1e-5), RMS_NORM_TOL);
+    }
+}
+
+#[test]
+fn rope_matches_cpu_norm_mode() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(41);
+    for &(n_heads, head_dim, pos, base) in &[(9usize, 64usize, 0u32, 100_000f32), (3, 64, 5, 10_000.0), (32, 128, 271, 10_000.0), (2, 64, 1000, 100_000.0)] {
+        let x = rng.values(n_heads * head_dim);
+        let buf = gpu.storage_buffer("x", &x);
+        let s = step(gpu, pos, 0);
+        let d = k.rope(gpu, &buf, n_heads as u32, head_dim as u32, head_dim as u32, base, &s);
+        ops::submit(gpu, &[&d]);
+        let mut want = x.clone();
+        reference::rope(&mut want, n_heads, head_dim, head_dim, base, pos);
+        assert_close(&format!("rope h={n_heads} d={head_dim} pos={pos}"), &read(&buf), &want, ROPE_TOL);
+    }
+}
+
+#[test]
+fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(51);
+    for &(n_head, n_kv_head, head_dim, n_ctx, f16) in
+        &[(9usize, 3usize, 64usize, 1usize, true), (9, 3, 64, 37, true), (4, 4, 32, 100, false), (32, 8, 128, 300, true)]
+    {
+        let max_ctx = n_ctx + 3;
+        let kv_dim = n_kv_head * head_dim;
+        let k_cache = gpu.empty_f32_buffer("k_cache", max_ctx * kv_dim);
+        let v_cache = gpu.empty_f32_buffer("v_cache", max_ctx * kv_dim);
+        let (mut ks, mut vs) = (Vec::new(), Vec::new());
+        // Fill the cache one position at a time through kv_write, as decoding does.
+        for pos in 0..n_ctx {
+            let kn: Vec<f32> = rng.values(kv_dim).iter().map(|v| v * 2.0).collect();
+            let vn = rng.values(kv_dim);
+            let s = step(gpu, pos as u32, 0);
+            let d = k.kv_write(gpu, &gpu.storage_buffer("k", &kn), &gpu.storage_buffer("v", &vn), &k_cache, &v_cache, kv_dim as u32, f16, &s);
+            ops::submit(gpu, &[&d]);
+            let r = |v: &f32| if f16 { reference::round_f16(*v) } else { *v };
+            ks.extend(kn.iter().map(r));
+            vs.extend(vn.iter().map(r));
+        }
+        assert_close("kv_write k", &read(&k_cache)[..n_ctx * kv_dim], &ks, 0.0);
+        assert_close("kv_write v", &read(&v_cache)[..n_ctx * kv_dim], &vs, 0.0);
+        let q: Vec<f32> = rng.values(n_head * head_dim).iter().map(|v| v * 2.0).collect();
+        let out = gpu.empty_f32_buffer("out", n_head * head_dim);
+        let scores = gpu.empty_f32_buffer("scores", n_head * max_ctx);
+        let params = AttentionParams {
+            n_head: n_head as u32,
+            n_kv_head: n_kv_head as u32,
+            head_dim: head_dim as u32,
+            max_ctx: max_ctx as u32,
+            scale: 1.0 / (head_dim as f32).sqrt(),
+            f16_inputs: f16 as u32,
+            _pad: [0; 2],
+        };
+        let s = step(gpu, n_ctx as u32 - 1, 0);
+        let d = k.attention(gpu, &gpu.storage_buffer("q", &q), &k_cache, &v_cache, &scores, &out, params, &s);
+        ops::submit(gpu, &[&d]);
+        let want = reference::attention(&q, &ks, &vs, n_head, n_kv_head, head_dim, n_ctx, f16);
+        assert_close(&format!("attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx}"), &read(&out), &want, ATTENTION_TOL);
+    }
+}
+
+#[test]
+fn swiglu_and_residual_add_match_cpu() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(61);
+    for n in [1usize, 1536, 11008, 100_000] {
+        let g: Vec<f32> = rng.values(n).iter().map(|v| v * 8.0).collect();
+        let u = rng.values(n);
+        let (gb, ub) = (gpu.storage_buffer("g", &g), gpu.storage_buffer("u", &u));
+        let out = gpu.empty_f32_buffer("out", n);
+        let sum = gpu.empty_f32_buffer("sum", n);
+        let d1 = k.swiglu(gpu, &gb, &ub, &out, n as u32);
+        let d2 = k.residual_add(gpu, &gb, &ub, &sum, n as u32);
+        ops::submit(gpu, &[&d1, &d2]);
+        assert_close(&format!("swiglu {n}"), &read(&out), &reference::swiglu(&g, &u), SWIGLU_TOL);
+        assert_close(&format!("add {n}"), &read(&sum), &ops::residual_add_reference(&g, &u), 0.0);
+    }
+}
+
+#[test]
+fn argmax_picks_the_first_maximum() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(71);
+    for n in [1usize, 255, 49_152, 32_000, 128_256] {
+        let mut x = rng.values(n);
+        if n > 300 {
+            // A tie: the lower index must win, as in llama.cpp's greedy sampler.
+            x[n / 3] = 5.0;
+            x[n / 2] = 5.0;
+        }
+        let out = gpu.storage_buffer("out", &[0u32]);
+        let d = k.argmax(gpu, &gpu.storage_buffer("x", &x), &out, n as u32);
+        ops::submit(gpu, &[&d]);
+        let got: Vec<u32> = bytemuck::pod_collect_to_vec(&pollster::block_on(gpu.read_bytes(&out)).unwrap());
+        assert_eq!(got[0], reference::argmax(&x), "argmax n={n}");
+    }
+}
+
+#[test]
+fn cpu_mat_vec_reference_agrees_with_dequantize_then_dot() {
+    let w = random_blocks(GgmlDType::Q4K, 4, 3);
+    let x = SplitMix64(2).values(512);
+    let y = quant::mat_vec(GgmlDType::Q4K, &w, 2, 512, &x);
+    let rows = quant::dequantize(GgmlDType::Q4K, &w);
+    let manual: f32 = rows[512..].iter().zip(&x).map(|(a, b)| a * b).sum();
+    assert!((y[1] - manual).abs() < 1e-4);
+}

@@ -509,7 +509,8 @@ fn turn_why(
     why
 }
 
-/// The user turn right before assistant turn `index`, when it is a short question (T-FLAN style).
+/// The user turn right before assistant turn `index`, when it is a short one-line question
+/// (T-FLAN style follow-up; a new task prompt is longer or multi-line).
 fn follow_up_question(sample: &Sample, index: usize) -> Option<&str> {
     let prev = sample.conversation.get(index.checked_sub(1)?)?;
     let text = prev.content.trim();
@@ -517,6 +518,7 @@ fn follow_up_question(sample: &Sample, index: usize) -> Option<&str> {
         && prev.original_role.is_none()
         && index >= 3
         && text.ends_with('?')
+        && !text.contains('\n')
         && text.chars().count() <= 200)
         .then_some(text)
 }
@@ -585,12 +587,14 @@ fn task_of(sample: &Sample, source_name: &str) -> Tagged<Task> {
             format!("tagged toolbench because the source file `{src}` is a ToolBench file"),
         );
     }
+    // Whole words of the file name only: `agentinstruct/os.sample.jsonl` names `os`,
+    // `photos_2.jsonl` does not.
+    let words: Vec<&str> = lower_src
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .collect();
     for (prefix, task) in TASK_PREFIXES.iter().take(6) {
         let name = &prefix[..prefix.len() - 1];
-        if lower_src.contains(&format!("{name}."))
-            || lower_src.contains(&format!("{name}_"))
-            || lower_src.contains(&format!("/{name}"))
-        {
+        if words.contains(&name) {
             return tagged(
                 *task,
                 format!(
@@ -670,7 +674,7 @@ fn format_of(sample: &Sample, turns: &[TurnClass]) -> Tagged<Format> {
         .find(|t| follow_up_question(sample, t.turn_index).is_none())
     {
         return tagged(Format::React, format!(
-            "tagged ReAct because assistant turn {} acts ({}) without being asked a follow-up question",
+            "tagged ReAct because assistant turn {} uses ReAct markers ({}) without being asked a follow-up question",
             t.turn_index + 1, t.parts.iter().map(part_phrase).collect::<Vec<_>>().join(" + ")));
     }
     if !marked.is_empty() {
@@ -701,6 +705,64 @@ pub fn offered_tools(system_prompt: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// One tool described in a system prompt, for the sample view's tools table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PromptTool {
+    pub name: String,
+    pub description: String,
+    /// Parameter names (`parameters.properties` keys), required ones first.
+    pub parameters: Vec<String>,
+    pub required: Vec<String>,
+    /// The tool's JSON as written in the prompt.
+    pub json: serde_json::Value,
+}
+
+/// Tools listed as a JSON array of `{"name", "description", "parameters"}` objects in a prompt
+/// (Lagent CALL_PROTOCOL style): the first such array found.
+pub fn prompt_tools(prompt: &str) -> Vec<PromptTool> {
+    for (start, _) in prompt.match_indices('[') {
+        let mut stream =
+            serde_json::Deserializer::from_str(&prompt[start..]).into_iter::<serde_json::Value>();
+        let Some(Ok(serde_json::Value::Array(items))) = stream.next() else {
+            continue;
+        };
+        let tools: Vec<PromptTool> = items.iter().filter_map(prompt_tool).collect();
+        if !tools.is_empty() && tools.len() == items.len() {
+            return tools;
+        }
+    }
+    Vec::new()
+}
+
+fn prompt_tool(v: &serde_json::Value) -> Option<PromptTool> {
+    let name = v.get("name")?.as_str()?.to_string();
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let params = v.get("parameters");
+    let required: Vec<String> = params
+        .and_then(|p| p.get("required"))
+        .and_then(|r| r.as_array())
+        .map(|r| {
+            r.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut parameters = required.clone();
+    if let Some(props) = params
+        .and_then(|p| p.get("properties"))
+        .and_then(|p| p.as_object())
+    {
+        parameters.extend(props.keys().filter(|k| !required.contains(k)).cloned());
+    }
+    Some(PromptTool {
+        name,
+        description: text("description"),
+        parameters,
+        required,
+        json: v.clone(),
+    })
 }
 
 fn negative_of(sample: &Sample, turns: &[TurnClass], format: Format) -> Tagged<Negative> {
@@ -859,6 +921,30 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn source_file_names_give_the_task_by_whole_word() {
+        let s = Sample::new(
+            "row",
+            vec![
+                Turn::new(Role::User, "hi"),
+                Turn::new(Role::Assistant, "ok"),
+            ],
+        );
+        assert_eq!(
+            classify(&s, "agentinstruct/kg.sample.jsonl").task.value,
+            Task::Kg
+        );
+        assert_eq!(
+            classify(&s, "toolbench_react_10p.jsonl").task.value,
+            Task::Toolbench
+        );
+        assert_eq!(classify(&s, "photos_2.jsonl").task.value, Task::GeneralChat);
+        assert!(classify(&s, "db-dump.jsonl")
+            .task
+            .why
+            .contains("`db-dump.jsonl`"));
+    }
+
+    #[test]
     fn negative_shapes() {
         let tools = r#"You are a assistant who can utilize external tools.
 [{"name": "get_weather", "description": "Weather", "parameters": {}}]"#;
@@ -897,6 +983,19 @@ pub(crate) mod tests {
         );
         assert_eq!(classify(&chat, "").negative.value, Negative::None);
         assert_eq!(classify(&chat, "").task.value, Task::GeneralChat);
+    }
+
+    #[test]
+    fn prompt_tools_reads_lagent_tool_lists() {
+        let prompt = r#"You are a assistant who can utilize external tools.
+[{"name":"get_weather","description":"Weather now","parameters":{"type":"object","properties":{"unit":{},"city":{}},"required":["city"]}},{"name":"f"}]
+To use a tool, ... one of [get_weather, f]"#;
+        let tools = prompt_tools(prompt);
+        assert_eq!(tools.len(), 2);
+        assert_eq!(tools[0].name, "get_weather");
+        assert_eq!(tools[0].parameters, ["city", "unit"]);
+        assert_eq!(tools[0].required, ["city"]);
+        assert!(prompt_tools("no tools [1, 2] here").is_empty());
     }
 
     #[test]

@@ -335,7 +335,11 @@ fn load_pool(sources: &Path) -> CliResult<Vec<Sample>> {
         })
         .collect::<CliResult<Vec<_>>>()?;
     let src = SourceFiles::from_files(files).map_err(|e| e.to_string())?;
-    Ok(build_default(&src, 42).map_err(|e| e.to_string())?.rows)
+    let rows = build_default(&src, 42).map_err(|e| e.to_string())?.rows;
+    if rows.is_empty() {
+        return Err(format!("no rows could be built from {}", sources.display()));
+    }
+    Ok(rows)
 }
 
 /// Makes generated row `i` from the pool.

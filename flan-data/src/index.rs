@@ -178,14 +178,16 @@ impl Dataset {
     }
 
     /// Source file name of a sample.
-    pub fn source_name(&self, index: u32) -> &str {
-        &self.source_names[self.source[index as usize] as usize]
+    /// Source file name of a sample (`None` for an index out of range).
+    pub fn source_name(&self, index: u32) -> Option<&str> {
+        let code = *self.source.get(index as usize)?;
+        self.source_names.get(code as usize).map(String::as_str)
     }
 
     /// Full classification with explanations (for the sample view).
     pub fn classify(&self, index: u32) -> Option<SampleClass> {
         let s = self.sample(index)?;
-        Some(classify(s, self.source_name(index)))
+        Some(classify(s, self.source_name(index).unwrap_or("")))
     }
 
     /// Compact per-sample classification numbers.
@@ -208,8 +210,8 @@ impl Dataset {
     }
 
     /// Raw value code of a facet for one sample (capability: the bit mask).
-    pub fn facet_code(&self, kind: FacetKind, index: u32) -> u8 {
-        self.column(kind)[index as usize]
+    pub fn facet_code(&self, kind: FacetKind, index: u32) -> Option<u8> {
+        self.column(kind).get(index as usize).copied()
     }
 
     fn column(&self, kind: FacetKind) -> &[u8] {
@@ -414,11 +416,32 @@ impl Dataset {
             }
         };
         if regex {
-            let re = compile_regex(text)?;
-            for (i, slot) in found.iter_mut().enumerate() {
-                // Segments are built from whole `str`s plus ASCII separators: valid UTF-8.
-                if let Ok(hay) = std::str::from_utf8(segment(i)) {
-                    *slot = re.is_match(hay);
+            // Byte regex: the arena needs no UTF-8 re-validation per search.
+            let re = regex::bytes::RegexBuilder::new(text)
+                .case_insensitive(true)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| FlanError::InvalidRegex(e.to_string()))?;
+            if scope == Scope::Any {
+                // One pass over the arena. A match that runs past its sample's end (e.g. `\s`
+                // across the separator) is re-checked inside that sample alone.
+                let mut sample = 0usize;
+                let mut pos = 0usize;
+                while let Some(m) = re.find_at(&self.arena, pos) {
+                    while sample < n && self.spans[sample][3] <= m.start() {
+                        sample += 1;
+                    }
+                    if sample >= n {
+                        break;
+                    }
+                    let end = self.spans[sample][3];
+                    found[sample] = m.end() <= end || re.is_match(segment(sample));
+                    pos = end;
+                    sample += 1;
+                }
+            } else {
+                for (i, slot) in found.iter_mut().enumerate() {
+                    *slot = re.is_match(segment(i));
                 }
             }
             return Ok(found);
@@ -463,12 +486,63 @@ fn count_value(kind: FacetKind, value: u8, counts: &mut [u32]) {
     }
 }
 
-/// Compiles a case-insensitive search regex with a size limit (so a pathological pattern fails
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
+
+/// Where a search matches inside one turn (byte ranges into the turn's original content).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TurnHit {
+    pub turn_index: usize,
+    pub ranges: Vec<std::ops::Range<usize>>,
+}
+
+/// Search hits inside one sample, for highlighting and for focusing the first matching turn.
+/// Same semantics as the explorer search (case-insensitive; plain text or regex; scoped).
+pub fn search_hits(
+    sample: &Sample,
+    text: &str,
+    regex: bool,
+    scope: Scope,
+) -> Result<Vec<TurnHit>, FlanError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = if regex {
+        text.to_string()
+    } else {
+        regex::escape(text)
+    };
+    let re = compile_regex(&pattern)?;
+    let wanted = |role: Role| match scope {
+        Scope::Any => true,
+        Scope::System => role == Role::System,
+        Scope::User => role == Role::User,
+        Scope::Assistant => role == Role::Assistant,
+    };
+    Ok(sample
+        .conversation
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| wanted(t.role))
+        .filter_map(|(i, t)| {
+            let ranges: Vec<_> = re
+                .find_iter(&t.content)
+                .map(|m| m.range())
+                .filter(|r| !r.is_empty())
+                .collect();
+            (!ranges.is_empty()).then_some(TurnHit {
+                turn_index: i,
+                ranges,
+            })
+        })
+        .collect())
+}
+
+/// Compiles a case-insensitive search regex (also for highlighting matches in the sample view) with a size limit (so a pathological pattern fails
 /// with a message instead of eating memory).
 pub fn compile_regex(pattern: &str) -> Result<Regex, FlanError> {
     RegexBuilder::new(pattern)
         .case_insensitive(true)
-        .size_limit(8 << 20)
+        .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| FlanError::InvalidRegex(e.to_string()))
 }
@@ -569,6 +643,22 @@ pub(crate) mod tests {
             .matches
             .iter()
             .all(|&i| ds.sample(i).unwrap().id.starts_with("os_")));
+        // A pattern that could run across two samples' text only matches within one.
+        let across = ds
+            .filter(&q(&[
+                ("q", r"act: answer\(0\)(?s:.){0,4}you are"),
+                ("re", "1"),
+            ]))
+            .unwrap();
+        assert!(across.matches.is_empty());
+        let scoped = ds
+            .filter(&q(&[
+                ("q", r"act: answer\(\d+\)"),
+                ("re", "1"),
+                ("scope", "assistant"),
+            ]))
+            .unwrap();
+        assert_eq!(scoped.matches, re.matches);
         let bad = ds
             .filter(&q(&[("q", "(unclosed"), ("re", "1")]))
             .unwrap_err();
@@ -582,6 +672,31 @@ pub(crate) mod tests {
             4,
             "os prompts say `thought`"
         );
+    }
+
+    #[test]
+    fn search_hits_locate_matches_in_original_text() {
+        let s = Sample::new(
+            "h",
+            vec![
+                Turn::new(Role::User, "Grüße: ÄCTION here"),
+                Turn::new(
+                    Role::Assistant,
+                    "Thought: x\nAction: get_weather\naction: y",
+                ),
+            ],
+        );
+        let hits = search_hits(&s, "äction", false, Scope::Any).unwrap();
+        assert_eq!(hits.len(), 1);
+        let r = hits[0].ranges[0].clone();
+        assert_eq!(&s.conversation[0].content[r], "ÄCTION");
+        let hits = search_hits(&s, "action:", false, Scope::Assistant).unwrap();
+        assert_eq!(hits[0].turn_index, 1);
+        assert_eq!(hits[0].ranges.len(), 2);
+        let hits = search_hits(&s, r"get_\w+", true, Scope::User).unwrap();
+        assert!(hits.is_empty());
+        assert!(search_hits(&s, "(", true, Scope::Any).is_err());
+        assert_eq!(search_hits(&s, "(", false, Scope::Any).unwrap(), vec![]);
     }
 
     #[test]
@@ -606,7 +721,9 @@ pub(crate) mod tests {
         masked.source = Some("mine.jsonl".into());
         let i = ds.push(masked, "ignored");
         assert_eq!(ds.filter(&q(&[("loss", "yes")])).unwrap().matches, [i]);
-        assert_eq!(ds.source_name(i), "mine.jsonl");
+        assert_eq!(ds.source_name(i), Some("mine.jsonl"));
+        assert_eq!(ds.source_name(9999), None);
+        assert_eq!(ds.facet_code(FacetKind::Task, 9999), None);
         let r = ds.filter(&q(&[("cap", "retrieval")])).unwrap();
         // The four DB rows only answer (`Action: Answer` + `Final Answer:`); every other row acts.
         assert_eq!(r.matches.len(), 20);

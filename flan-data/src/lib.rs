@@ -2,16 +2,54 @@
 //!
 //! * [`model`]: the row types ([`Sample`], [`Turn`], [`Role`]) and schema-variant mapping;
 //! * [`parse`]: streaming JSONL / JSON-array parser with per-line error reports;
-//! * [`classify`]: task, format, negative type and per-turn capability, each with a `why`;
+//! * [`classify`](mod@classify): task, format, negative type and per-turn capability, each with a `why`;
 //! * [`index`]: [`Dataset`], compact columns, faceted filter with counts, text/regex search;
 //! * [`query`]: [`Query`] and its URL form;
 //! * [`stats`]: histograms and capability mix for the Stats view;
-//! * [`derive`]: AgentInstruct / ToolBench → ReAct, T-FLAN, negatives, rebalancing (issue 8);
+//! * [`derive`](mod@derive): AgentInstruct / ToolBench → ReAct, T-FLAN, negatives, rebalancing (issue 8);
 //! * [`published`]: the 7 published files and the default dataset builder;
 //! * [`codes`]: the facet value enums with stable `u8` codes and URL names;
 //!
 //! The library does no file IO and uses no threads or clocks, so it builds for
-//! `wasm32-unknown-unknown`; the CLI (`src/main.rs`, [`cli`]) does the IO natively.
+//! `wasm32-unknown-unknown`; the CLI (`src/main.rs`, `src/cli.rs`) does the IO natively.
+//!
+//! # How the app uses it
+//! ```
+//! use flan_data::{Dataset, FacetKind, JsonlParser, ParseEvent, Query, Stats};
+//!
+//! let mut parser = JsonlParser::new();
+//! let mut ds = Dataset::new();
+//! let mut bad_lines = Vec::new();
+//! // Chunks as they arrive from fetch / File streams; lines may be split anywhere.
+//! let chunks: [&[u8]; 2] = [
+//!     b"{\"id\":\"os_1\",\"conversation\":[{\"role\":\"user\",\"content\":\"count files\"},",
+//!     b"{\"role\":\"assistant\",\"content\":\"Think: list them\\nAct: bash\"}]}\nnot json\n",
+//! ];
+//! for chunk in chunks {
+//!     for event in parser.push(chunk) {
+//!         match event {
+//!             ParseEvent::Sample { sample, .. } => {
+//!                 ds.push(sample, "mine.jsonl");
+//!             }
+//!             ParseEvent::BadLine(bad) => bad_lines.push(bad),
+//!         }
+//!     }
+//! }
+//! parser.finish(); // flushes a last line without newline
+//! assert_eq!(bad_lines[0].line_number, 2);
+//!
+//! // URL -> query -> filtered indices + sidebar counts.
+//! let (query, _errors) = Query::from_url_pairs([("task", "os"), ("cap", "retrieval")]);
+//! let result = ds.filter(&query).unwrap();
+//! assert_eq!(result.matches, [0]);
+//! let sidebar = ds.facet_values(FacetKind::Task, &result);
+//! assert_eq!(sidebar.iter().find(|v| v.name == "os").unwrap().count, 1);
+//! let class = ds.classify(0).unwrap();
+//! assert!(class.turns[0].why.starts_with("tagged reasoning"));
+//! let stats = Stats::compute(&ds, Some(&result.matches));
+//! assert_eq!(stats.samples, 1);
+//! assert_eq!(query.to_url_pairs()[0], ("task".to_string(), "os".to_string()));
+//! ```
 
 pub mod classify;
 pub mod codes;
@@ -29,7 +67,7 @@ pub use codes::{
     Capability, Code, Format, LossMask, Negative, Provenance, Scope, Task, TurnBucket,
 };
 pub use error::FlanError;
-pub use index::{Dataset, FacetValue, FilterResult};
+pub use index::{compile_regex, search_hits, Dataset, FacetValue, FilterResult, TurnHit};
 pub use model::{DerivedFrom, Role, Sample, Turn};
 pub use parse::{BadLine, JsonlParser, ParseEvent};
 pub use published::{build_default, SourceFiles, PUBLISHED_FILES};

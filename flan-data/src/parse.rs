@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::FlanError;
-use crate::model::Sample;
+use crate::model::{Role, Sample, Turn};
 
 /// Longest accepted line: 64 MiB. Longer lines are reported as bad and never buffered whole.
 pub const MAX_LINE_BYTES: usize = 64 << 20;
@@ -263,8 +263,132 @@ pub fn parse_line(line: &[u8], line_number: u64) -> Result<Sample, FlanError> {
     let text = std::str::from_utf8(line).map_err(|e| FlanError::InvalidUtf8 {
         byte_offset: e.valid_up_to(),
     })?;
+    // Fast path for the canonical Agent-FLAN shape (no intermediate `Value` tree); anything
+    // else, including every error, goes through the general path for its precise message.
+    if let Ok(FastRow(mut sample, id_seen)) = serde_json::from_str::<FastRow>(text) {
+        if !id_seen {
+            sample.id = format!("line-{line_number}");
+        }
+        return Ok(sample);
+    }
     let value: Value = serde_json::from_str(text).map_err(json_error)?;
     Sample::from_value(value, &format!("line-{line_number}"))
+}
+
+/// A row deserialised directly by a map visitor: known keys typed, unknown keys as `Value`.
+/// Any surprise (wrong type, duplicate or conflicting keys, unknown role) is an error, and the
+/// caller falls back to the general path, which produces the precise message.
+struct FastRow(Sample, bool);
+
+impl<'de> serde::Deserialize<'de> for FastRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RowVisitor)
+    }
+}
+
+struct RowVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RowVisitor {
+    type Value = FastRow;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an Agent-FLAN row object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FastRow, A::Error> {
+        use serde::de::Error;
+        let mut sample = Sample::default();
+        let mut id_seen = false;
+        let mut conversation: Option<Vec<FastTurn>> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "id" => {
+                    sample.id = match map.next_value::<Value>()? {
+                        Value::String(s) => s,
+                        Value::Number(n) => n.to_string(),
+                        _ => return Err(A::Error::custom("id type")),
+                    };
+                    id_seen = true;
+                }
+                "conversation" | "conversations" | "messages" => {
+                    if conversation.is_some() {
+                        return Err(A::Error::custom("two conversation keys"));
+                    }
+                    conversation = Some(map.next_value()?);
+                }
+                "source" => match map.next_value::<Value>()? {
+                    Value::String(s) => sample.source = Some(s),
+                    _ => return Err(A::Error::custom("source type")),
+                },
+                "derived_from" => sample.derived_from = map.next_value()?,
+                _ => {
+                    let value = map.next_value::<Value>()?;
+                    if sample.extra.insert(key, value).is_some() {
+                        return Err(A::Error::custom("duplicate key"));
+                    }
+                }
+            }
+        }
+        let turns = conversation.ok_or_else(|| A::Error::custom("no conversation"))?;
+        sample.conversation = turns.into_iter().map(|t| t.0).collect();
+        Ok(FastRow(sample, id_seen))
+    }
+}
+
+struct FastTurn(Turn);
+
+impl<'de> serde::Deserialize<'de> for FastTurn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TurnVisitor)
+    }
+}
+
+struct TurnVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TurnVisitor {
+    type Value = FastTurn;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a turn object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FastTurn, A::Error> {
+        use serde::de::Error;
+        let mut role_name: Option<String> = None;
+        let mut content: Option<Option<String>> = None;
+        let mut loss = None;
+        let mut original_role = None;
+        let mut extra = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "role" | "from" if role_name.is_none() => role_name = Some(map.next_value()?),
+                "content" | "value" if content.is_none() => content = Some(map.next_value()?),
+                "loss" => loss = map.next_value::<Option<bool>>()?,
+                "original_role" => original_role = Some(map.next_value::<String>()?),
+                "role" | "from" | "content" | "value" => {
+                    return Err(A::Error::custom("conflicting keys"))
+                }
+                _ => {
+                    let value = map.next_value::<Value>()?;
+                    if extra.insert(key, value).is_some() {
+                        return Err(A::Error::custom("duplicate key"));
+                    }
+                }
+            }
+        }
+        let role_name = role_name.ok_or_else(|| A::Error::custom("no role"))?;
+        let role = Role::from_name(&role_name).ok_or_else(|| A::Error::custom("unknown role"))?;
+        let spelled = (role_name != role.as_str()).then_some(role_name);
+        Ok(FastTurn(Turn {
+            role,
+            content: content
+                .ok_or_else(|| A::Error::custom("no content"))?
+                .unwrap_or_default(),
+            loss,
+            original_role: original_role.or(spelled),
+            extra: (!extra.is_empty()).then(|| Box::new(extra)),
+        }))
+    }
 }
 
 /// Parses a whole buffer (JSONL or a JSON array) in one go.
@@ -458,6 +582,26 @@ mod tests {
                 limit: 100
             }
         );
+    }
+
+    #[test]
+    fn fast_path_matches_general_path() {
+        let lines = [
+            r#"{"id":"a","conversation":[{"role":"user","content":"x","loss":false},{"role":"assistant","content":"y"}]}"#,
+            r#"{"conversation":[{"role":"assistant","content":"y","loss":null}],"source":"s","derived_from":{"source_id":"o","rule":"react"}}"#,
+            r#"{"id":"b","conversation":[{"role":"gpt","content":"y"}]}"#,
+            r#"{"id":"c","conversation":[{"role":"user","content":"y","name":"n"}],"other":1}"#,
+            r#"{"id":7,"messages":[{"from":"function","value":null,"original_role":"tool","function_call":{"name":"f"}}],"source":"x"}"#,
+            r#"{"id":"","conversation":[]}"#,
+            r#"{"id":"d","conversations":[{"from":"human","value":"q","loss":true}],"z":[1,{"a":null}]}"#,
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            let fast = parse_line(l.as_bytes(), i as u64 + 1).unwrap();
+            let general =
+                Sample::from_value(serde_json::from_str(l).unwrap(), &format!("line-{}", i + 1))
+                    .unwrap();
+            assert_eq!(fast, general, "{l}");
+        }
     }
 
     #[test]

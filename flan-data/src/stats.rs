@@ -136,8 +136,10 @@ impl Stats {
             tasks[codes.task as usize] += 1;
             formats[codes.format as usize] += 1;
             negatives[codes.negative as usize] += 1;
-            provenance[ds.facet_code(FacetKind::Provenance, i) as usize] += 1;
-            if let Some(s) = sources.get_mut(ds.facet_code(FacetKind::Source, i) as usize) {
+            provenance[ds.facet_code(FacetKind::Provenance, i).unwrap_or(0) as usize] += 1;
+            if let Some(s) =
+                sources.get_mut(ds.facet_code(FacetKind::Source, i).unwrap_or(0) as usize)
+            {
                 *s += 1;
             }
         }

@@ -83,7 +83,12 @@ pub fn ExplorerPage() -> impl IntoView {
             }
         }
     };
-    let keys = gloo::events::EventListener::new(&gloo::utils::document(), "keydown", {
+    // Not passive: "/" must not also type itself into the search box it focuses.
+    let keys = gloo::events::EventListener::new_with_options(
+        &gloo::utils::document(),
+        "keydown",
+        gloo::events::EventListenerOptions::enable_prevent_default(),
+        {
         let step = step.clone();
         move |ev| {
             let Some(ev) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(ev) else { return };
@@ -102,7 +107,8 @@ pub fn ExplorerPage() -> impl IntoView {
                 _ => {}
             }
         }
-    });
+        },
+    );
     let keys = StoredValue::new_local(Some(keys));
     on_cleanup(move || keys.update_value(|k| drop(k.take())));
 
@@ -202,7 +208,7 @@ fn FacetSidebar(state: Memo<ExplorerState>, filtered: Memo<Filtered>) -> impl In
                                             query.toggle(kind, &name);
                                             go(state.get_untracked().with_query(query), false);
                                         }>
-                                        <span class="facet-label">{value.label.clone()}</span>
+                                        <span class="facet-label" title=value.label.clone()>{value.label.clone()}</span>
                                         <span class="count">{value.count}</span>
                                     </button>
                                 }
@@ -305,7 +311,7 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
     let go = use_go();
     let Some((sample, class, source)) = store
         .dataset
-        .with_value(|d| Some((d.sample(index)?.clone(), d.classify(index)?, d.source_name(index).to_string())))
+        .with_value(|d| Some((d.sample(index)?.clone(), d.classify(index)?, d.source_name(index)?.to_string())))
     else {
         return view! { <p class="muted">"This sample is no longer loaded."</p> }.into_any();
     };

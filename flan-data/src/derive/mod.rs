@@ -82,6 +82,29 @@ impl Rule {
     }
 }
 
+/// The UI's "published / derived" explanation for a row.
+pub fn provenance_why(sample: &Sample) -> String {
+    match &sample.derived_from {
+        Some(d) => match Rule::from_name(&d.rule) {
+            Some(rule) => format!("{} Source row: `{}`.", rule.why(), d.source_id),
+            None if d.rule == "generate" => format!(
+                "Generated for scale tests by `flan-data generate` (recombined and mutated from row `{}`); not real data.",
+                d.source_id
+            ),
+            None => format!("Derived from row `{}` by rule `{}` (not a rule of this crate).", d.source_id, d.rule),
+        },
+        None => {
+            let from = sample.source.as_deref().unwrap_or("the loaded file");
+            let loss = if sample.extra.get("loss_derived") == Some(&serde_json::Value::Bool(true)) {
+                " Its `loss` flags were added here (assistant turns true, others false); the copy it came from had none."
+            } else {
+                ""
+            };
+            format!("Published row from `{from}`: content as published.{loss}")
+        }
+    }
+}
+
 /// Marks a row as derived from `source_id` by `rule`.
 pub fn mark_derived(sample: &mut Sample, source_id: &str, rule: Rule) {
     sample.derived_from = Some(DerivedFrom {
@@ -133,6 +156,24 @@ mod tests {
             assert_eq!(Rule::from_name(r.name()), Some(r));
             assert!(r.why().contains("2403.12881 §3."));
         }
+    }
+
+    #[test]
+    fn provenance_explanations() {
+        let mut s = Sample::new("os_1", vec![]);
+        assert_eq!(
+            provenance_why(&s),
+            "Published row from `the loaded file`: content as published."
+        );
+        s.extra
+            .insert("loss_derived".into(), serde_json::Value::Bool(true));
+        s.source = Some("agentinstruct/os.sample.jsonl".into());
+        assert!(provenance_why(&s).contains("`loss` flags were added here"));
+        mark_derived(&mut s, "os_1", Rule::Tflan);
+        assert!(provenance_why(&s).contains("§3.1"));
+        assert!(provenance_why(&s).ends_with("Source row: `os_1`."));
+        s.derived_from.as_mut().unwrap().rule = "generate".into();
+        assert!(provenance_why(&s).contains("not real data"));
     }
 
     #[test]

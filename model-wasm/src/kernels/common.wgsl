@@ -18,3 +18,25 @@ fn load_u16(byte: u32) -> u32 {
 fn load_f16(byte: u32) -> f32 {
     return unpack2x16float(load_u16(byte)).x;
 }
+
+// Four consecutive bytes starting at any byte offset, little-endian in one u32.
+fn load_u32_at(byte: u32) -> u32 {
+    let i = byte >> 2u;
+    let sh = (byte & 3u) * 8u;
+    let lo = w[i];
+    if (sh == 0u) {
+        return lo;
+    }
+    return (lo >> sh) | (w[i + 1u] << (32u - sh));
+}
+
+// The four bytes of a u32 as a vector, byte 0 first.
+fn bytes_of(v: u32) -> vec4<u32> {
+    return vec4<u32>(v & 0xffu, (v >> 8u) & 0xffu, (v >> 16u) & 0xffu, v >> 24u);
+}
+
+// Sign-extends four bytes.
+fn i8x4(v: u32) -> vec4<f32> {
+    let shifted = vec4<u32>(v) << vec4<u32>(24u, 16u, 8u, 0u);
+    return vec4<f32>(bitcast<vec4<i32>>(shifted) >> vec4<u32>(24u));
+}

@@ -3,8 +3,8 @@
 struct Params {
     cols: u32,
     row_bytes: u32,
-    out_offset: u32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct Step {
@@ -15,7 +15,7 @@ struct Step {
 }
 
 @group(0) @binding(0) var<storage, read> w: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> p: Params;
 @group(0) @binding(3) var<uniform> step: Step;
 
@@ -26,9 +26,9 @@ fn get_rows(@builtin(local_invocation_index) lid: u32) {
     let units = p.cols / 32u;
     let row_base = step.token * p.row_bytes;
     for (var u = lid; u < units; u += WG) {
-        dequant_unit(row_base + (u / UNITS_PER_BLOCK) * BLOCK_BYTES, u % UNITS_PER_BLOCK);
-        for (var i = 0u; i < 32u; i++) {
-            out[p.out_offset + u * 32u + i] = deq[i];
+        let base = row_base + (u / UNITS_PER_BLOCK) * BLOCK_BYTES;
+        for (var i = 0u; i < 8u; i++) {
+            out[u * 8u + i] = dequant4(base, u % UNITS_PER_BLOCK, i);
         }
     }
 }

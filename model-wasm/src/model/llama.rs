@@ -59,6 +59,10 @@ struct Activations {
     x: wgpu::Buffer,
     /// Normalised input of the current sub-block.
     h: wgpu::Buffer,
+    /// `h`, `attn` and `act` rounded llama.cpp-style for q8 mat-vecs.
+    h_q8: wgpu::Buffer,
+    attn_q8: wgpu::Buffer,
+    act_q8: wgpu::Buffer,
     q: wgpu::Buffer,
     k: wgpu::Buffer,
     v: wgpu::Buffer,
@@ -202,6 +206,9 @@ impl Model {
         let act = Activations {
             x: f32s("x", c.dim),
             h: f32s("h", c.dim),
+            h_q8: f32s("h_q8", c.dim),
+            attn_q8: f32s("attn_q8", c.dim),
+            act_q8: f32s("act_q8", c.ffn_dim),
             q: f32s("q", c.dim),
             k: f32s("k", c.kv_dim()),
             v: f32s("v", c.kv_dim()),
@@ -274,6 +281,31 @@ impl Model {
         }
         let bytes = gpu.map_read(&self.staging).await?;
         Ok(Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])))
+    }
+
+    /// Native profiling: runs one step at the current position with each dispatch submitted
+    /// and waited for separately; returns seconds per dispatch label, summed. Advances `pos`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn profile_step(&mut self, token: u32) -> Result<Vec<(String, f64, usize)>, ModelError> {
+        let gpu = &self.gpu;
+        gpu.queue.write_buffer(&self.step, 0, bytemuck::bytes_of(&Step { pos: self.pos, token, _pad: [0; 2] }));
+        let mut totals: Vec<(String, f64, usize)> = Vec::new();
+        for d in &self.plan {
+            let t = std::time::Instant::now();
+            ops::submit(gpu, &[d]);
+            gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| crate::gpu::GpuError::Readback(e.to_string()))?;
+            let s = t.elapsed().as_secs_f64();
+            match totals.iter_mut().find(|(l, _, _)| *l == d.label) {
+                Some(e) => {
+                    e.1 += s;
+                    e.2 += 1;
+                }
+                None => totals.push((d.label.clone(), s, 1)),
+            }
+        }
+        self.pos += 1;
+        totals.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(totals)
     }
 
     /// Feeds prompt tokens (appending to the cache) and returns the greedy next token.
@@ -352,7 +384,9 @@ impl Planner<'_> {
             plan.extend(self.feed_forward(layer));
         }
         plan.push(self.rms_norm(&w.output_norm));
-        plan.push(self.linear(w.output.as_ref().unwrap_or(&w.token_embd), &a.h, &a.logits, false));
+        let output = w.output.as_ref().unwrap_or(&w.token_embd);
+        plan.extend(self.quantize_for(&[output], &a.h, &a.h_q8, c.dim));
+        plan.push(self.linear(output, &a.h, &a.h_q8, &a.logits, false));
         plan.push(self.kernels.argmax(self.gpu, &a.logits, &a.next_token, c.vocab));
         plan
     }
@@ -375,32 +409,49 @@ impl Planner<'_> {
             f16_inputs: f16 as u32,
             _pad: [0; 2],
         };
-        vec![
-            self.linear(&layer.wq, &a.h, &a.q, false),
-            self.linear(&layer.wk, &a.h, &a.k, false),
-            self.linear(&layer.wv, &a.h, &a.v, false),
+        let mut plan: Vec<Dispatch> = self.quantize_for(&[&layer.wq, &layer.wk, &layer.wv], &a.h, &a.h_q8, c.dim).into_iter().collect();
+        plan.extend([
+            self.linear(&layer.wq, &a.h, &a.h_q8, &a.q, false),
+            self.linear(&layer.wk, &a.h, &a.h_q8, &a.k, false),
+            self.linear(&layer.wv, &a.h, &a.h_q8, &a.v, false),
             k.rope(self.gpu, &a.q, c.n_head, c.head_dim, c.n_rot, c.rope_freq_base, self.step),
             k.rope(self.gpu, &a.k, c.n_kv_head, c.head_dim, c.n_rot, c.rope_freq_base, self.step),
             k.kv_write(self.gpu, &a.k, &a.v, &self.kv.k[l], &self.kv.v[l], c.kv_dim(), f16, self.step),
             k.attention(self.gpu, &a.q, &self.kv.k[l], &self.kv.v[l], &a.scores, &a.attn, params, self.step),
-            self.linear(&layer.wo, &a.attn, &a.x, true),
-        ]
+        ]);
+        plan.extend(self.quantize_for(&[&layer.wo], &a.attn, &a.attn_q8, c.dim));
+        plan.push(self.linear(&layer.wo, &a.attn, &a.attn_q8, &a.x, true));
+        plan
     }
 
     /// x += W_down · (silu(W_gate h) ⊙ W_up h)
     fn feed_forward(&self, layer: &LayerWeights) -> Vec<Dispatch> {
-        let a = self.act;
-        vec![
-            self.linear(&layer.w_gate, &a.h, &a.gate, false),
-            self.linear(&layer.w_up, &a.h, &a.up, false),
-            self.kernels.swiglu(self.gpu, &a.gate, &a.up, &a.act, self.config.ffn_dim),
-            self.linear(&layer.w_down, &a.act, &a.x, true),
-        ]
+        let (a, c) = (self.act, self.config);
+        let mut plan: Vec<Dispatch> = self.quantize_for(&[&layer.w_gate, &layer.w_up], &a.h, &a.h_q8, c.dim).into_iter().collect();
+        plan.extend([
+            self.linear(&layer.w_gate, &a.h, &a.h_q8, &a.gate, false),
+            self.linear(&layer.w_up, &a.h, &a.h_q8, &a.up, false),
+            self.kernels.swiglu(self.gpu, &a.gate, &a.up, &a.act, c.ffn_dim),
+        ]);
+        plan.extend(self.quantize_for(&[&layer.w_down], &a.act, &a.act_q8, c.ffn_dim));
+        plan.push(self.linear(&layer.w_down, &a.act, &a.act_q8, &a.x, true));
+        plan
     }
 
-    /// y = W x (y += W x with `accumulate`, which fuses the residual add).
-    fn linear(&self, w: &Weight, x: &wgpu::Buffer, y: &wgpu::Buffer, accumulate: bool) -> Dispatch {
-        let x_q8 = self.options.llama_cpp_numerics && matches!(w.dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0);
-        self.kernels.mat_vec(self.gpu, w.dtype, &w.buf, x, y, w.rows, w.cols, accumulate, x_q8)
+    /// Whether `w`'s mat-vec takes llama.cpp-rounded (q8) activations.
+    fn wants_q8(&self, w: &Weight) -> bool {
+        self.options.llama_cpp_numerics && matches!(w.dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0)
+    }
+
+    /// x_q8 = q8-rounded x, if any of `weights` consumes it.
+    fn quantize_for(&self, weights: &[&Weight], x: &wgpu::Buffer, x_q8: &wgpu::Buffer, n: u32) -> Option<Dispatch> {
+        weights.iter().any(|w| self.wants_q8(w)).then(|| self.kernels.quantize_q8(self.gpu, x, x_q8, n))
+    }
+
+    /// y = W x (y += W x with `accumulate`, which fuses the residual add); `x_q8` is the
+    /// rounded copy of `x` used for q8-activation types.
+    fn linear(&self, w: &Weight, x: &wgpu::Buffer, x_q8: &wgpu::Buffer, y: &wgpu::Buffer, accumulate: bool) -> Dispatch {
+        let input = if self.wants_q8(w) { x_q8 } else { x };
+        self.kernels.mat_vec(self.gpu, w.dtype, &w.buf, input, y, w.rows, w.cols, accumulate)
     }
 }

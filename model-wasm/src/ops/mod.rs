@@ -33,6 +33,7 @@ pub mod source {
     pub const ATTENTION: &str = include_str!("../kernels/attention_decode.wgsl");
     pub const ELEMENTWISE: &str = include_str!("../kernels/elementwise.wgsl");
     pub const ARGMAX: &str = include_str!("../kernels/argmax.wgsl");
+    pub const QUANTIZE: &str = include_str!("../kernels/quantize.wgsl");
 }
 
 /// Elements one quant "unit" covers: the granularity at which kernels dequantise.
@@ -68,13 +69,13 @@ fn wgsl_suffix(dtype: GgmlDType) -> &'static str {
 }
 
 /// Builds a quantised kernel's source: type prelude + shared helpers + the op skeleton.
-pub fn compose(dtype: GgmlDType, skeleton: &str) -> String {
+pub fn compose(dtype: GgmlDType, threads_per_row: u32, skeleton: &str) -> String {
     let (elems, bytes, units) = kernel_block(dtype);
     let suffix = wgsl_suffix(dtype);
     format!(
         "// composed for {dtype}\nconst BLOCK_ELEMS: u32 = {elems}u;\nconst BLOCK_BYTES: u32 = {bytes}u;\n\
-         const UNITS_PER_BLOCK: u32 = {units}u;\n\
-         fn dequant_unit(base: u32, sub: u32) {{ dequant_unit_{suffix}(base, sub); }}\n\n{}\n{}\n{}\n{}",
+         const UNITS_PER_BLOCK: u32 = {units}u;\nconst THREADS_PER_ROW: u32 = {threads_per_row}u;\n\
+         fn dequant4(base: u32, sub: u32, i: u32) -> vec4<f32> {{ return dequant4_{suffix}(base, sub, i); }}\n\n{}\n{}\n{}\n{}",
         source::COMMON,
         source::NUMERIC,
         source::QUANT,
@@ -90,10 +91,8 @@ pub struct MatVecParams {
     pub cols: u32,
     pub row_bytes: u32,
     pub grid_x: u32,
-    pub x_offset: u32,
-    pub y_offset: u32,
     pub accumulate: u32,
-    pub x_q8: u32,
+    pub _pad: [u32; 3],
 }
 
 /// The `get_rows.wgsl` uniform.
@@ -102,8 +101,7 @@ pub struct MatVecParams {
 pub struct GetRowsParams {
     pub cols: u32,
     pub row_bytes: u32,
-    pub out_offset: u32,
-    pub _pad: u32,
+    pub _pad: [u32; 2],
 }
 
 /// The `norm.wgsl` uniform.
@@ -202,6 +200,9 @@ pub struct Kernels {
     residual_add: wgpu::ComputePipeline,
     swiglu: wgpu::ComputePipeline,
     argmax: wgpu::ComputePipeline,
+    quantize_q8: wgpu::ComputePipeline,
+    /// Threads cooperating on one mat-vec row (see mat_vec.wgsl).
+    pub threads_per_row: u32,
 }
 
 fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputePipeline {
@@ -220,16 +221,23 @@ fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputeP
 }
 
 impl Kernels {
-    /// Compiles the pipelines for the given weight types (plus everything type-independent).
+    /// Compiles the pipelines for the given weight types (plus everything type-independent),
+    /// with the mat-vec geometry chosen for the adapter ([`threads_per_row_for`]).
     pub fn new(gpu: &Gpu, dtypes: &[GgmlDType]) -> Kernels {
+        Self::with_threads_per_row(gpu, dtypes, threads_per_row_for(gpu))
+    }
+
+    /// As [`Kernels::new`] with an explicit mat-vec `threads_per_row` (a power of two <= 64).
+    pub fn with_threads_per_row(gpu: &Gpu, dtypes: &[GgmlDType], threads_per_row: u32) -> Kernels {
+        assert!(threads_per_row.is_power_of_two() && threads_per_row <= MAT_VEC_WG);
         let mut mat_vec = HashMap::new();
         let mut get_rows = HashMap::new();
         for &dt in dtypes {
             mat_vec.entry(dt).or_insert_with(|| {
-                pipeline(gpu, &format!("mat_vec_{dt}"), &compose(dt, source::MAT_VEC), "mat_vec")
+                pipeline(gpu, &format!("mat_vec_{dt}"), &compose(dt, threads_per_row, source::MAT_VEC), "mat_vec")
             });
             get_rows.entry(dt).or_insert_with(|| {
-                pipeline(gpu, &format!("get_rows_{dt}"), &compose(dt, source::GET_ROWS), "get_rows")
+                pipeline(gpu, &format!("get_rows_{dt}"), &compose(dt, 1, source::GET_ROWS), "get_rows")
             });
         }
         let with_numeric = |s: &str| format!("{}\n{s}", source::NUMERIC);
@@ -243,6 +251,8 @@ impl Kernels {
             residual_add: pipeline(gpu, "residual_add", source::ELEMENTWISE, "residual_add"),
             swiglu: pipeline(gpu, "swiglu", source::ELEMENTWISE, "swiglu"),
             argmax: pipeline(gpu, "argmax", source::ARGMAX, "argmax"),
+            quantize_q8: pipeline(gpu, "quantize_q8", &with_numeric(source::QUANTIZE), "quantize_q8"),
+            threads_per_row,
         }
     }
 
@@ -323,20 +333,17 @@ impl Kernels {
         rows: u32,
         cols: u32,
         accumulate: bool,
-        x_q8: bool,
     ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
         assert!(cols % elems == 0, "mat_vec: cols {cols} is not a multiple of the {dtype} block ({elems})");
-        let (gx, gy) = grid_2d(rows);
+        let (gx, gy) = grid_2d(rows.div_ceil(MAT_VEC_WG / self.threads_per_row));
         let params = MatVecParams {
             rows,
             cols,
             row_bytes: cols / elems * bytes,
             grid_x: gx,
-            x_offset: 0,
-            y_offset: 0,
             accumulate: accumulate as u32,
-            x_q8: x_q8 as u32,
+            _pad: [0; 3],
         };
         let pipeline = self.mat_vec.get(&dtype).unwrap_or_else(|| panic!("mat_vec for {dtype} was not compiled"));
         Self::dispatch(gpu, format!("mat_vec_{dtype}"), pipeline, &[w, x, y], bytemuck::bytes_of(&params), [gx, gy, 1])
@@ -355,7 +362,7 @@ impl Kernels {
     ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
         assert!(cols % elems == 0, "get_rows: cols {cols} is not a multiple of the {dtype} block");
-        let params = GetRowsParams { cols, row_bytes: cols / elems * bytes, out_offset: 0, _pad: 0 };
+        let params = GetRowsParams { cols, row_bytes: cols / elems * bytes, _pad: [0; 2] };
         let pipeline = self.get_rows.get(&dtype).unwrap_or_else(|| panic!("get_rows for {dtype} was not compiled"));
         Self::with_step(gpu, format!("get_rows_{dtype}"), pipeline, &[w, out], bytemuck::bytes_of(&params), step, [1, 1, 1])
     }
@@ -445,9 +452,27 @@ impl Kernels {
         Self::dispatch(gpu, "swiglu".into(), &self.swiglu, &[gate, up, out], bytemuck::cast_slice(&[len, row_stride]), [x, y, 1])
     }
 
+    /// `out = x` rounded as llama.cpp quantises activations to q8 (n a multiple of 32).
+    #[track_caller]
+    pub fn quantize_q8(&self, gpu: &Gpu, x: &wgpu::Buffer, out: &wgpu::Buffer, n: u32) -> Dispatch {
+        assert!(n % UNIT == 0, "quantize_q8: {n} is not a multiple of 32");
+        Self::dispatch(gpu, "quantize_q8".into(), &self.quantize_q8, &[x, out], bytemuck::cast_slice(&[n, 0, 0, 0]), [(n / UNIT).div_ceil(64), 1, 1])
+    }
+
     /// `out[0] = argmax(logits[..n])`.
     pub fn argmax(&self, gpu: &Gpu, logits: &wgpu::Buffer, out: &wgpu::Buffer, n: u32) -> Dispatch {
         Self::dispatch(gpu, "argmax".into(), &self.argmax, &[logits, out], bytemuck::cast_slice(&[n, 0, 0, 0]), [1, 1, 1])
+    }
+}
+
+/// Mat-vec threads per row for an adapter: CPU rasterisers (lavapipe, SwiftShader) run each
+/// invocation as a scalar loop, so one row per thread avoids barriers; GPUs want several
+/// threads per row for coalesced loads.
+pub fn threads_per_row_for(gpu: &Gpu) -> u32 {
+    if gpu.summary.device_type == "Cpu" {
+        1
+    } else {
+        16
     }
 }
 

@@ -13,23 +13,23 @@ pub fn rope_theta_scale(freq_base: f32, n_rot: u32) -> f32 {
     freq_base.powf(-2.0 / n_rot as f32)
 }
 
-/// `y = W x`; with `x_q8`, each 32-value unit of x is first quantised as llama.cpp's CPU
-/// backend does (`d = amax / 127` stored as f16, `q = roundf(x / d)`).
-pub fn mat_vec(dtype: GgmlDType, w: &[u8], rows: usize, cols: usize, x: &[f32], x_q8: bool) -> Vec<f32> {
-    let xs: Vec<f32> = if x_q8 {
-        x.chunks(32)
-            .flat_map(|c| {
-                let amax = c.iter().fold(0f32, |a, v| a.max(v.abs()));
-                let d = amax / 127.0;
-                let id = if d != 0.0 { 1.0 / d } else { 0.0 };
-                let d16 = round_f16(d);
-                c.iter().map(move |v| (v * id).round() * d16).collect::<Vec<_>>()
-            })
-            .collect()
-    } else {
-        x.to_vec()
-    };
-    crate::quant::mat_vec(dtype, w, rows, cols, &xs)
+/// `y = W x`.
+pub fn mat_vec(dtype: GgmlDType, w: &[u8], rows: usize, cols: usize, x: &[f32]) -> Vec<f32> {
+    crate::quant::mat_vec(dtype, w, rows, cols, x)
+}
+
+/// Each 32-value unit of x rounded as llama.cpp's CPU backend quantises activations
+/// (`d = amax / 127` stored as f16, `q = roundf(x / d)`): returns `q * f16(d)`.
+pub fn quantize_q8(x: &[f32]) -> Vec<f32> {
+    x.chunks(32)
+        .flat_map(|c| {
+            let amax = c.iter().fold(0f32, |a, v| a.max(v.abs()));
+            let d = amax / 127.0;
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+            let d16 = round_f16(d);
+            c.iter().map(move |v| (v * id).round() * d16).collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// `x / sqrt(mean(x^2) + eps) * weight`.

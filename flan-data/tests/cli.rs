@@ -1,0 +1,154 @@
+//! End-to-end tests of the `flan-data` binary on the shipped rows.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flan-data"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flan-data-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn committed_default_dataset_is_up_to_date() {
+    let out = tmp("default.jsonl");
+    let o = run(&["build-default", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let built = std::fs::read_to_string(&out).unwrap();
+    let committed = std::fs::read_to_string(repo("../public/data/default.jsonl")).unwrap();
+    assert!(built == committed, "public/data/default.jsonl is stale: run `cargo run -p flan-data --release -- build-default`");
+    assert!(committed.len() < 2_000_000);
+    assert!(text(&o.stdout).contains("derived: tflan"));
+}
+
+#[test]
+fn validate_reports_bad_lines_and_fails() {
+    let file = tmp("two_bad.jsonl");
+    let good =
+        std::fs::read_to_string(repo("../public/data/sources/agentinstruct/db.sample.jsonl"))
+            .unwrap();
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(1, "{\"id\": \"broken\", \"conversation\": [");
+    lines.insert(3, "{\"id\": \"x\", \"turns\": []}");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let o = run(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains(":2: invalid JSON at column"), "{stdout}");
+    assert!(
+        stdout.contains(":4: missing field `conversation`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("two_bad.jsonl     4          2") || stdout.contains("4          2"),
+        "{stdout}"
+    );
+    let ok = run(&[
+        "validate",
+        repo("../public/data/default.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+}
+
+#[test]
+fn convert_negatives_rebalance_and_errors() {
+    let src = repo("../public/data/sources");
+    let os = src.join("agentinstruct/os.sample.jsonl");
+    let o = run(&["convert", "--rule", "tflan", os.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).lines().count(), 4);
+    assert!(text(&o.stderr).contains("rows out"));
+    let q = src.join("toolbench/instruction/G1_query.json");
+    let o = run(&["convert", q.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("use `flan-data negatives"));
+    let o = run(&["negatives", q.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert_eq!(text(&o.stdout).lines().count(), 10);
+    let tflan_file = tmp("tflan.jsonl");
+    let answers = src.join("toolbench/answer_generation.derived.jsonl");
+    let o = run(&[
+        "convert",
+        "--rule",
+        "tflan",
+        "--out",
+        tflan_file.to_str().unwrap(),
+        answers.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(&[
+        "rebalance",
+        "--ratio",
+        "1:0.25:0.75",
+        tflan_file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("tokens before"));
+    let o = run(&["rebalance", "--ratio", "1:2", tflan_file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["frobnicate"]);
+    assert!(text(&o.stderr).contains("unknown command `frobnicate`"));
+    for cmd in [
+        "stats",
+        "validate",
+        "generate",
+        "convert",
+        "negatives",
+        "rebalance",
+        "build-default",
+        "bench",
+    ] {
+        let o = run(&[cmd, "--help"]);
+        assert!(
+            o.status.success() && text(&o.stdout).starts_with("USAGE: flan-data"),
+            "{cmd}"
+        );
+    }
+}
+
+#[test]
+fn generate_streams_valid_rows_and_stats_reads_them() {
+    let file = tmp("gen.jsonl");
+    let o = run(&[
+        "generate",
+        "500",
+        "--seed",
+        "9",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v = run(&["validate", file.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0));
+    let s = run(&["stats", "--json", file.to_str().unwrap()]);
+    let stats: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(stats["samples"], 500);
+    let again = tmp("gen2.jsonl");
+    run(&[
+        "generate",
+        "500",
+        "--seed",
+        "9",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+}

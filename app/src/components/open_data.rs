@@ -53,6 +53,7 @@ pub fn OpenData() -> impl IntoView {
                     on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { open_url_key() }/>
                 <button on:click=move |_| open_url() data-testid="url-open">"Open URL"</button>
             </div>
+            <PublishedFiles/>
             <LoadList/>
         </section>
     }
@@ -103,7 +104,8 @@ fn LoadRow(status: LoadStatus) -> impl IntoView {
             <div class="load-head">
                 <strong class="mono">{status.name.clone()}</strong>
                 <span class="muted small" data-testid="load-counts">
-                    {format!("{} rows · {} bad lines · {} · {phase}", status.samples, bad, progress_text(status.progress))}
+                    {format!("{} rows · {} bad lines · {} · {phase}{}", status.samples, bad, progress_text(status.progress),
+                        if status.from_cache { " (from this browser's cache)" } else { "" })}
                 </span>
                 {loading.then(|| view! { <button class="small" on:click=move |_| store.cancel(id)>"Cancel"</button> })}
                 {(!loading).then(|| view! { <button class="small" aria-label="Dismiss" on:click=move |_| store.dismiss(id)>"×"</button> })}
@@ -137,5 +139,56 @@ pub fn on_drag_over(ev: web_sys::DragEvent) {
     ev.prevent_default();
     if let Some(dt) = ev.data_transfer() {
         dt.set_drop_effect("copy");
+    }
+}
+
+/// The 7 published Agent-FLAN files, opened by their public URLs (or a mirror with the same
+/// layout), one or several at once; each is cached after its first complete read.
+#[component]
+fn PublishedFiles() -> impl IntoView {
+    let store = Store::get();
+    let prefix = RwSignal::new(flan_data::published::PUBLISHED_URL_PREFIX.to_string());
+    let chosen = RwSignal::new(std::collections::BTreeSet::<&'static str>::new());
+    let open = move |_| {
+        let base = prefix.get_untracked();
+        let base = if base.ends_with('/') { base } else { format!("{base}/") };
+        for name in chosen.get_untracked() {
+            let file = format!("{name}.jsonl");
+            store.load(SourceSpec::CachedUrl { url: format!("{base}{file}"), name: file });
+        }
+        chosen.set(Default::default());
+    };
+    view! {
+        <details class="published" data-testid="published-files">
+            <summary>"Open the published Agent-FLAN files (internlm/Agent-FLAN, 7 files, 34,442 rows, ≈220 MB)"</summary>
+            <p class="muted small">
+                "Streamed from the Hugging Face Hub by your browser and kept in its cache, so a second visit opens them instantly. "
+                "Rows are parsed as they arrive; the explorer stays usable meanwhile."
+            </p>
+            <ul class="published-list">
+                {flan_data::PUBLISHED_FILES.iter().map(|(name, _, rows)| {
+                    let name: &'static str = name;
+                    view! {
+                        <li><label>
+                            <input type="checkbox" data-file=name
+                                prop:checked=move || chosen.with(|c| c.contains(name))
+                                on:change=move |ev| chosen.update(|c| { if event_target_checked(&ev) { c.insert(name); } else { c.remove(name); } })/>
+                            <span class="mono">{format!("{name}.jsonl")}</span>
+                            <span class="muted small">{format!(" ≈{rows} rows")}</span>
+                        </label></li>
+                    }
+                }).collect_view()}
+            </ul>
+            <div class="open-row">
+                <button class="small" on:click=move |_| chosen.set(flan_data::PUBLISHED_FILES.iter().map(|f| f.0).collect())>"Select all"</button>
+                <label class="small grow">"From "
+                    <input type="url" class="mono" data-testid="published-prefix" prop:value=move || prefix.get()
+                        on:input=move |ev| prefix.set(event_target_value(&ev))/>
+                </label>
+                <button class="primary" data-testid="published-open" disabled=move || chosen.with(|c| c.is_empty()) on:click=open>
+                    {move || format!("Open {} file(s)", chosen.with(|c| c.len()))}
+                </button>
+            </div>
+        </details>
     }
 }

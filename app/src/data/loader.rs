@@ -61,6 +61,42 @@ fn js_error_text(e: &JsValue) -> String {
 
 /// Opens `url` and returns a reader over its body plus the announced length.
 pub async fn open_url(url: &str) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
+    let response = fetch_ok(url).await?;
+    body_reader(&response)
+}
+
+/// Cache API store for data files opened by URL, so a second visit reads them locally.
+pub const DATA_CACHE: &str = "afe-data-v1";
+
+/// Like [`open_url`], but answers from the Cache API when this URL was read before, and
+/// otherwise stores the response while it streams. Returns whether it came from the cache.
+/// A load that stops midway leaves no entry: the cache only keeps complete bodies.
+pub async fn open_url_cached(url: &str) -> Result<(ReadableStreamDefaultReader, Option<u64>, bool), LoadError> {
+    let cache = match open_cache(DATA_CACHE).await {
+        Some(cache) => cache,
+        None => return open_url(url).await.map(|(r, t)| (r, t, false)),
+    };
+    if let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await {
+        if let Ok(response) = hit.dyn_into::<Response>() {
+            let (reader, total) = body_reader(&response)?;
+            return Ok((reader, total, true));
+        }
+    }
+    let response = fetch_ok(url).await?;
+    if let Ok(copy) = response.clone() {
+        // Storing runs alongside our read of the original; failures only cost the cache.
+        let _ = cache.put_with_str(url, &copy);
+    }
+    let (reader, total) = body_reader(&response)?;
+    Ok((reader, total, false))
+}
+
+async fn open_cache(name: &str) -> Option<web_sys::Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    JsFuture::from(caches.open(name)).await.ok()?.dyn_into().ok()
+}
+
+async fn fetch_ok(url: &str) -> Result<Response, LoadError> {
     let window = web_sys::window().ok_or_else(|| LoadError::Read { detail: "no window".into() })?;
     let promise = window.fetch_with_str(url);
     let response: Response = JsFuture::from(promise)
@@ -82,6 +118,10 @@ pub async fn open_url(url: &str) -> Result<(ReadableStreamDefaultReader, Option<
             status_text: response.status_text(),
         });
     }
+    Ok(response)
+}
+
+fn body_reader(response: &Response) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
     let total = response
         .headers()
         .get("content-length")

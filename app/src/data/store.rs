@@ -17,6 +17,8 @@ const MAX_BAD_LINES_SHOWN: usize = 500;
 pub enum SourceSpec {
     /// A URL (same-origin shipped data, or any CORS-enabled host); `name` labels the source facet.
     Url { url: String, name: String },
+    /// A URL whose body is kept in the Cache API (published files): a second visit is local.
+    CachedUrl { url: String, name: String },
     /// A file the user picked or dropped.
     File(web_sys::File),
 }
@@ -24,7 +26,7 @@ pub enum SourceSpec {
 impl SourceSpec {
     pub fn name(&self) -> String {
         match self {
-            SourceSpec::Url { name, .. } => name.clone(),
+            SourceSpec::Url { name, .. } | SourceSpec::CachedUrl { name, .. } => name.clone(),
             SourceSpec::File(file) => file.name(),
         }
     }
@@ -48,6 +50,8 @@ pub struct LoadStatus {
     pub bad_line_count: u64,
     pub bad_lines: Vec<BadLine>,
     pub phase: LoadPhase,
+    /// Read from the browser's cache instead of the network.
+    pub from_cache: bool,
 }
 
 /// Shared app data. `version` changes whenever rows are added, so views recompute.
@@ -88,6 +92,7 @@ impl Store {
                 bad_line_count: 0,
                 bad_lines: Vec::new(),
                 phase: LoadPhase::Loading,
+                from_cache: false,
             })
         });
         let cancel = Arc::new(AtomicBool::new(false));
@@ -133,11 +138,15 @@ impl Store {
         source: SourceSpec,
         cancel: Arc<AtomicBool>,
     ) -> Result<(), LoadError> {
-        let (reader, total) = match &source {
-            SourceSpec::Url { url, .. } => loader::open_url(url).await?,
-            SourceSpec::File(file) => loader::open_file(file)?,
+        let (reader, total, from_cache) = match &source {
+            SourceSpec::Url { url, .. } => loader::open_url(url).await.map(|(r, t)| (r, t, false))?,
+            SourceSpec::CachedUrl { url, .. } => loader::open_url_cached(url).await?,
+            SourceSpec::File(file) => loader::open_file(file).map(|(r, t)| (r, t, false))?,
         };
-        self.update_status(id, |s| s.progress.total = total);
+        self.update_status(id, |s| {
+            s.progress.total = total;
+            s.from_cache = from_cache;
+        });
         let mut parser = JsonlParser::new();
         let mut last_publish = 0.0;
         let result = loader::read_chunks(

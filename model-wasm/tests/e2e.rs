@@ -7,11 +7,23 @@
 
 use model_wasm::gguf::FileSource;
 use model_wasm::gpu::Gpu;
-use model_wasm::model::{Model, ModelOptions};
+use model_wasm::model::{Model, ModelOptions, Numerics};
 use serde::Deserialize;
 
-/// Largest |ours - llama.cpp| over the recorded logits, relative to the largest |logit|.
-const LOGITS_REL_TOL: f32 = 1e-2;
+/// ‖ours − llama.cpp‖₂ / ‖llama.cpp‖₂ over the recorded logits (top 32 + every 61st id).
+const LOGITS_REL_L2_TOL: f32 = 1e-2;
+/// Largest single |ours − llama.cpp| logit difference. llama.cpp's own CPU roundings (q8
+/// activations, f16 KV) move its logits up to ~0.3 away from an exact f32 forward pass (measured
+/// against tools/fixtures/gen_f32_reference.py, which our f32 mode matches to 3e-5), and its
+/// configurations (flash attention, f32 KV) differ among themselves by as much.
+const LOGITS_MAX_ABS_TOL: f32 = 0.75;
+/// A greedy step whose llama.cpp top-2 margin is below this is a near tie inside llama.cpp's
+/// rounding noise: from there on the continuations may legitimately differ.
+const NEAR_TIE_MARGIN: f32 = 0.3;
+/// Prompts whose 32 greedy tokens must all be equal (the rest must agree up to a near tie).
+const MIN_FULLY_EQUAL_PROMPTS: usize = 4;
+/// Exact-f32 mode against the NumPy f32 forward pass: only summation order differs.
+const F32_LOGITS_REL_TOL: f32 = 1e-3;
 
 #[derive(Deserialize)]
 struct Fixture {
@@ -22,7 +34,10 @@ struct Fixture {
 struct Case {
     name: String,
     prompt_ids: Vec<u32>,
+    #[serde(default)]
     greedy_ids: Vec<u32>,
+    #[serde(default)]
+    greedy_margins: Vec<f32>,
     last_logits_top: Vec<(u32, f32)>,
     last_logits_strided: Strided,
 }
@@ -51,26 +66,65 @@ fn fixture() -> Fixture {
     serde_json::from_str(include_str!("fixtures/smollm2_generation.json")).unwrap()
 }
 
+/// (ours, recorded) pairs for a case's recorded logits.
+fn logit_pairs(case: &Case, logits: &[f32]) -> Vec<(f32, f32)> {
+    let top = case.last_logits_top.iter().map(|&(id, v)| (logits[id as usize], v));
+    let strided = case.last_logits_strided.values.iter().enumerate().map(|(i, &v)| (logits[i * case.last_logits_strided.stride], v));
+    top.chain(strided).collect()
+}
+
+/// Largest |ours - recorded| and the largest |recorded logit|.
+fn logit_error(case: &Case, logits: &[f32]) -> (f32, f32) {
+    let pairs = logit_pairs(case, logits);
+    let scale = pairs.iter().fold(0f32, |a, (_, v)| a.max(v.abs()));
+    (pairs.iter().fold(0f32, |a, (o, r)| a.max((o - r).abs())), scale)
+}
+
+/// ‖ours − recorded‖₂ / ‖recorded‖₂.
+fn logit_rel_l2(case: &Case, logits: &[f32]) -> f32 {
+    let pairs = logit_pairs(case, logits);
+    let err: f32 = pairs.iter().map(|(o, r)| (o - r) * (o - r)).sum();
+    let norm: f32 = pairs.iter().map(|(_, r)| r * r).sum();
+    (err / norm).sqrt()
+}
+
+#[test]
+fn f32_mode_matches_an_independent_numpy_forward_pass() {
+    let mut model = load(ModelOptions { max_ctx: 64, numerics: Numerics::exact(), ..Default::default() });
+    let fx: Fixture = serde_json::from_str(include_str!("fixtures/smollm2_f32_reference.json")).unwrap();
+    assert!(!fx.cases.is_empty());
+    for case in &fx.cases {
+        model.reset();
+        pollster::block_on(model.prefill(&case.prompt_ids)).unwrap();
+        let logits = pollster::block_on(model.logits()).unwrap();
+        let (worst, scale) = logit_error(case, &logits);
+        eprintln!("{}: max logit err vs numpy f32 {worst:.5} ({:.2e} rel)", case.name, worst / scale);
+        assert!(worst <= F32_LOGITS_REL_TOL * scale, "{}: {worst} > {F32_LOGITS_REL_TOL} x {scale}", case.name);
+    }
+}
+
 #[test]
 fn greedy_tokens_and_logits_match_llama_cpp() {
-    let mut model = load(ModelOptions { max_ctx: 512, ..Default::default() });
-    let fx = fixture();
-    assert!(fx.cases.len() >= 6);
+    let mut numerics = Numerics::llama_cpp();
+    if let Ok(v) = std::env::var("AFE_E2E_NUMERICS") {
+        numerics = Numerics { q8_activations: v.contains("q8"), f16_kv_cache: v.contains("kv"), f16_attention_inputs: v.contains("attn") };
+    }
+    let mut model = load(ModelOptions { max_ctx: 512, numerics, ..Default::default() });
+    let mut fx = fixture();
+    if let Ok(only) = std::env::var("AFE_E2E_ONLY") {
+        fx.cases.retain(|c| c.name == only);
+    }
+    assert!(!fx.cases.is_empty());
     let mut failures = Vec::new();
+    let mut fully_equal = 0;
     for case in &fx.cases {
         model.reset();
         let t0 = std::time::Instant::now();
         let first = pollster::block_on(model.prefill(&case.prompt_ids)).unwrap();
         let prefill_s = t0.elapsed().as_secs_f64();
         let logits = pollster::block_on(model.logits()).unwrap();
-        let scale = case.last_logits_top.iter().fold(0f32, |a, (_, v)| a.max(v.abs()));
-        let mut worst = 0f32;
-        for &(id, v) in &case.last_logits_top {
-            worst = worst.max((logits[id as usize] - v).abs());
-        }
-        for (i, &v) in case.last_logits_strided.values.iter().enumerate() {
-            worst = worst.max((logits[i * case.last_logits_strided.stride] - v).abs());
-        }
+        let (worst, scale) = logit_error(case, &logits);
+        let rel_l2 = logit_rel_l2(case, &logits);
         let t1 = std::time::Instant::now();
         let mut got = vec![first];
         while got.len() < case.greedy_ids.len() {
@@ -79,21 +133,35 @@ fn greedy_tokens_and_logits_match_llama_cpp() {
         }
         let decode_s = t1.elapsed().as_secs_f64();
         eprintln!(
-            "{}: {} prompt tokens, max logit err {worst:.4} ({:.2e} rel), prefill {:.1} tok/s, decode {:.1} tok/s, tokens {}",
+            "{}: {} prompt tokens, logits rel L2 {rel_l2:.2e}, max abs err {worst:.3} (of {scale:.1}), prefill {:.1} tok/s, decode {:.1} tok/s, tokens {}",
             case.name,
             case.prompt_ids.len(),
-            worst / scale,
             case.prompt_ids.len() as f64 / prefill_s,
             (got.len() - 1) as f64 / decode_s,
             if got == case.greedy_ids { "equal" } else { "DIFFER" }
         );
-        if worst > LOGITS_REL_TOL * scale {
-            failures.push(format!("{}: logits differ by {worst} (> {} x {scale})", case.name, LOGITS_REL_TOL));
+        if rel_l2 > LOGITS_REL_L2_TOL || worst > LOGITS_MAX_ABS_TOL {
+            failures.push(format!("{}: logits rel L2 {rel_l2}, max abs {worst}", case.name));
         }
-        if got != case.greedy_ids {
+        if got == case.greedy_ids {
+            fully_equal += 1;
+        } else {
             let at = got.iter().zip(&case.greedy_ids).position(|(a, b)| a != b).unwrap();
-            failures.push(format!("{}: token {at} differs: ours {:?} llama.cpp {:?}", case.name, &got[at..], &case.greedy_ids[at..]));
+            let near_tie = case.greedy_margins.get(at).is_some_and(|&m| m < NEAR_TIE_MARGIN);
+            eprintln!(
+                "  diverges at token {at}: ours {} llama.cpp {} (llama.cpp top-2 margin {:?}{})",
+                got[at],
+                case.greedy_ids[at],
+                case.greedy_margins.get(at),
+                if near_tie { ", a near tie" } else { "" }
+            );
+            if !near_tie {
+                failures.push(format!("{}: token {at} differs: ours {:?} llama.cpp {:?}", case.name, &got[at..], &case.greedy_ids[at..]));
+            }
         }
+    }
+    if fx.cases.len() >= 6 && fully_equal < MIN_FULLY_EQUAL_PROMPTS {
+        failures.push(format!("only {fully_equal} prompts fully equal, need {MIN_FULLY_EQUAL_PROMPTS}"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

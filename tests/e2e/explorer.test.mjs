@@ -171,3 +171,21 @@ test('stats bars link to the explorer filtered to their samples', async () => {
   await page.waitForFunction(() => location.pathname.endsWith('/') && /task=os/.test(location.search));
   await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.innerText.startsWith(`${n} of`), count);
 });
+
+test('a published trajectory can be derived into ReAct and T-FLAN rows in the browser, shown side by side', async () => {
+  const { page } = browser;
+  await page.goto(`${BASE_URL}/?s=kg_132`);
+  await waitForRows(page, DEFAULT_ROWS);
+  assert.match(await page.getByTestId('provenance-note').innerText(), /Published row/);
+  await page.getByTestId('derive-here').click();
+  await page.getByTestId('compare-grid').waitFor();
+  assert.match(page.url(), /compare\?a=kg_132%3Areact&b=kg_132%3Atflan/);
+  const why = await page.getByTestId('why-list').allInnerTexts();
+  assert.match(why[0], /ReAct/);
+  assert.match(why[1], /Decomposed/);
+  await screenshot(page, 'compare-derived');
+  // The derived rows say so, and cite the paper.
+  await page.goto(`${BASE_URL}/?s=kg_132%3Atflan`);
+  await page.getByTestId('derived-note').waitFor();
+  assert.match(await page.getByTestId('derived-note').innerText(), /§3/);
+});

@@ -15,6 +15,9 @@ use crate::url_state::ExplorerState;
 
 const ROW_HEIGHT: f64 = 58.0;
 
+/// Source name of rows derived in the browser from the sample view.
+const DERIVED_IN_BROWSER: &str = "derived in this browser";
+
 /// The filter's output plus how long it took, for the results header.
 #[derive(Clone, Debug, PartialEq)]
 struct Filtered {
@@ -332,6 +335,28 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
         focus_go(s.with_selected(id, Some(turn)), true);
     });
     let derived = sample.derived_from.clone();
+    let provenance = flan_data::derive::provenance_why(&sample);
+    // Agent-FLAN's rewrite (paper §3.1) applies to published agent trajectories: offer it here.
+    let derivable = derived.is_none() && class.format.value == Format::React;
+    let navigate = use_navigate();
+    let derive_here = {
+        let sample = sample.clone();
+        move |_| {
+            let react = flan_data::derive::react::agentinstruct_react(&sample);
+            let tflan = flan_data::derive::tflan::tflan(&react, 1);
+            let (a, b) = (react.id.clone(), tflan.id.clone());
+            store.dataset.update_value(|d| {
+                for row in [react, tflan] {
+                    if d.find_id(&row.id).is_none() {
+                        d.push(row, DERIVED_IN_BROWSER);
+                    }
+                }
+            });
+            store.version.update(|v| *v += 1);
+            let pairs = vec![("a".to_string(), a), ("b".to_string(), b)];
+            navigate(&format!("/compare{}", crate::url_state::query_string(&pairs)), NavigateOptions::default());
+        }
+    };
     let extra = (!sample.extra.is_empty()).then(|| serde_json::to_string_pretty(&sample.extra).unwrap_or_default());
     let turn_classes = class.turns.clone();
     let turns = sample
@@ -356,10 +381,20 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
                 </button>
                 <a class="button small" href=compare_href>"Compare…"</a>
             </div>
-            {derived.map(|d| view! {
-                <p class="notice notice-warn small" data-testid="derived-note">
-                    "Derived row: made by this project from " <code>{d.source_id}</code> " by rule " <code>{d.rule}</code>
-                    ". It is not a published Agent-FLAN row."
+            {match derived {
+                Some(d) => view! {
+                    <p class="notice notice-warn small" data-testid="derived-note">
+                        <strong>"Derived row"</strong>" (rule "<code>{d.rule}</code>"), not a published Agent-FLAN row. "{provenance}
+                    </p>
+                }.into_any(),
+                None => view! { <p class="why small" data-testid="provenance-note">{provenance}</p> }.into_any(),
+            }}
+            {derivable.then(|| view! {
+                <p class="small">
+                    <button class="small" data-testid="derive-here" on:click=derive_here>
+                        "Derive the ReAct and decomposed (T-FLAN) rows from this sample"
+                    </button>
+                    <span class="muted">" — Agent-FLAN §3.1, run here in your browser; opens them side by side."</span>
                 </p>
             })}
             <WhyList class=class/>

@@ -17,17 +17,36 @@ use crate::quant::GgmlDType;
 pub struct ModelOptions {
     /// Positions the KV cache holds (prompt + generated tokens).
     pub max_ctx: u32,
-    /// Reproduce llama.cpp's CPU numerics: q8-rounded activations into Q4_0/Q4_1/Q8_0 mat-vecs,
-    /// an f16 KV cache, f16 q and attention probabilities. Greedy tokens then match llama.cpp
-    /// even where the top two logits are close. `false` keeps everything in f32.
-    pub llama_cpp_numerics: bool,
+    /// Which of llama.cpp's CPU roundings to reproduce ([`Numerics::llama_cpp`]) or none
+    /// ([`Numerics::exact`]: everything in f32).
+    pub numerics: Numerics,
     /// Bytes read from the source per upload piece.
     pub upload_chunk: usize,
 }
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        ModelOptions { max_ctx: 2048, llama_cpp_numerics: true, upload_chunk: 8 << 20 }
+        ModelOptions { max_ctx: 2048, numerics: Numerics::llama_cpp(), upload_chunk: 8 << 20 }
+    }
+}
+
+/// Roundings that make results track llama.cpp's CPU backend more closely than exact f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numerics {
+    /// Activations into Q4_0/Q4_1/Q8_0 mat-vecs rounded to q8 per 32 values (`quantize_row_q8_*`).
+    pub q8_activations: bool,
+    /// K and V cache entries rounded to f16 (llama.cpp's default cache type).
+    pub f16_kv_cache: bool,
+    /// q and the softmax probabilities rounded to f16 before their products with K and V.
+    pub f16_attention_inputs: bool,
+}
+
+impl Numerics {
+    pub fn llama_cpp() -> Numerics {
+        Numerics { q8_activations: true, f16_kv_cache: true, f16_attention_inputs: true }
+    }
+    pub fn exact() -> Numerics {
+        Numerics { q8_activations: false, f16_kv_cache: false, f16_attention_inputs: false }
     }
 }
 
@@ -399,14 +418,14 @@ impl Planner<'_> {
     /// x += W_o · softmax(rope(W_q h) · rope(W_k h)ᵀ / √d) · W_v h, over the cached positions.
     fn attention(&self, l: usize, layer: &LayerWeights) -> Vec<Dispatch> {
         let (a, c, k) = (self.act, self.config, self.kernels);
-        let f16 = self.options.llama_cpp_numerics;
+        let f16 = self.options.numerics.f16_kv_cache;
         let params = AttentionParams {
             n_head: c.n_head,
             n_kv_head: c.n_kv_head,
             head_dim: c.head_dim,
             max_ctx: self.options.max_ctx,
             scale: 1.0 / (c.head_dim as f32).sqrt(),
-            f16_inputs: f16 as u32,
+            f16_inputs: self.options.numerics.f16_attention_inputs as u32,
             _pad: [0; 2],
         };
         let mut plan: Vec<Dispatch> = self.quantize_for(&[&layer.wq, &layer.wk, &layer.wv], &a.h, &a.h_q8, c.dim).into_iter().collect();
@@ -440,7 +459,7 @@ impl Planner<'_> {
 
     /// Whether `w`'s mat-vec takes llama.cpp-rounded (q8) activations.
     fn wants_q8(&self, w: &Weight) -> bool {
-        self.options.llama_cpp_numerics && matches!(w.dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0)
+        self.options.numerics.q8_activations && matches!(w.dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0)
     }
 
     /// x_q8 = q8-rounded x, if any of `weights` consumes it.

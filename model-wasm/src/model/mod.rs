@@ -5,7 +5,7 @@ pub mod config;
 pub mod llama;
 
 pub use config::LlamaConfig;
-pub use llama::{Model, ModelOptions};
+pub use llama::{Model, ModelOptions, Numerics};
 
 use crate::gguf::GgufError;
 use crate::gpu::GpuError;

@@ -11,3 +11,4 @@ pub mod gpu;
 pub mod model;
 pub mod ops;
 pub mod quant;
+pub mod tokenizer;

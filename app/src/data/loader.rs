@@ -182,8 +182,8 @@ pub async fn read_chunks(
         progress.read += buffer.len() as u64;
         on_chunk(&buffer, progress);
         since_yield += buffer.len();
-        // Yield about every 4 MiB of work so progress bars paint and input stays live.
-        if since_yield >= 4 << 20 {
+        // Yield about every 1 MiB of work so progress bars paint and input stays live.
+        if since_yield >= 1 << 20 {
             since_yield = 0;
             gloo::timers::future::TimeoutFuture::new(0).await;
         }

@@ -1,0 +1,80 @@
+//! Tokenizer against llama.cpp on the demo model's vocabulary (SmolLM2: GPT-2 byte-level BPE,
+//! `smollm` pre-tokenizer). Fixtures: tools/fixtures/gen_model_fixtures.py.
+#![cfg(not(target_arch = "wasm32"))]
+
+use model_wasm::gguf::{Content, FileSource};
+use model_wasm::tokenizer::{StreamDecoder, Tokenizer};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Fixture {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    text: String,
+    ids: Vec<u32>,
+    ids_special: Vec<u32>,
+}
+
+fn tokenizer() -> Tokenizer {
+    let path = std::env::var("AFE_DEMO_MODEL").unwrap_or_else(|_| {
+        format!("{}/.cache/agent-flan-explorer/models/SmolLM2-135M-Instruct.Q4_1.gguf", std::env::var("HOME").unwrap())
+    });
+    let mut src = FileSource::open(&path).unwrap_or_else(|e| panic!("demo model missing at {path}: {e}"));
+    let content = pollster::block_on(Content::read(&mut src)).unwrap();
+    Tokenizer::from_gguf(&content).unwrap()
+}
+
+fn fixture() -> Fixture {
+    serde_json::from_str(include_str!("fixtures/smollm2_tokenizer.json")).unwrap()
+}
+
+#[test]
+fn encode_matches_llama_cpp_with_and_without_special_parsing() {
+    let tok = tokenizer();
+    let fx = fixture();
+    let mut failures = Vec::new();
+    for case in &fx.cases {
+        let got = tok.encode(&case.text, false);
+        if got != case.ids {
+            failures.push(format!("{:?} (plain): ours {got:?} llama.cpp {:?}", case.text, case.ids));
+        }
+        let got = tok.encode(&case.text, true);
+        if got != case.ids_special {
+            failures.push(format!("{:?} (special): ours {got:?} llama.cpp {:?}", case.text, case.ids_special));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), fx.cases.len() * 2, failures.join("\n"));
+}
+
+#[test]
+fn decode_round_trips_the_fixture_texts() {
+    let tok = tokenizer();
+    for case in &fixture().cases {
+        assert_eq!(tok.decode(&case.ids, false), case.text);
+        assert_eq!(tok.decode(&case.ids_special, true), case.text);
+    }
+}
+
+#[test]
+fn stream_decoder_never_splits_a_character() {
+    let tok = tokenizer();
+    let text = "emoji 😊🌸👍🏽 and 한국어";
+    let ids = tok.encode(text, false);
+    let mut dec = StreamDecoder::default();
+    let pieces: Vec<String> = ids.iter().map(|&id| dec.push(&tok, id)).collect();
+    assert_eq!(pieces.concat(), text);
+    assert!(pieces.iter().all(|p| !p.contains('\u{fffd}')));
+}
+
+#[test]
+fn special_token_ids_come_from_metadata() {
+    let tok = tokenizer();
+    assert_eq!(tok.token_id("<|im_start|>"), Some(1));
+    assert_eq!(tok.token_id("<|im_end|>"), Some(2));
+    assert_eq!(tok.eos, Some(2));
+    assert!(!tok.add_bos);
+    assert_eq!(tok.vocab_size(), 49152);
+}

@@ -5,6 +5,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::components::webgpu_panel::WebGpuBadge;
+use crate::data::labels::Labels;
 use crate::data::store::{SourceSpec, Store};
 
 /// The dataset the page opens with, shipped in `public/data/`.
@@ -34,6 +35,8 @@ pub fn App() -> impl IntoView {
     let base = base_path();
     // The shipped real rows (and the rows derived from them) open on first visit.
     Store::get().load(SourceSpec::Url { url: asset_url(DEFAULT_DATASET), name: DEFAULT_DATASET_NAME.into() });
+    // Saved labels load from IndexedDB alongside the data.
+    Labels::get();
     view! {
         <Router base=base>
             <header class="topbar">

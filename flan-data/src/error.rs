@@ -45,6 +45,43 @@ pub enum FlanError {
     /// A source file whose shape no converter understands.
     #[error("unknown schema: {0}")]
     UnknownSchema(String),
+    /// An annotation import line that is valid JSON but not an object.
+    #[error("annotation line is a JSON {found}, expected an object like {{\"type\": \"agent-flan-annotation\", \"version\": 1, \"key\": ...}}")]
+    AnnotationNotObject { found: &'static str },
+    /// An import line whose `type` is not `agent-flan-annotation`.
+    #[error(
+        "`type` is `{found}`, expected `agent-flan-annotation` (is this an annotation export?)"
+    )]
+    NotAnAnnotation { found: String },
+    /// An annotation export written by a newer (or unknown) format version.
+    #[error("unsupported annotation format version {found} (this build reads version 1)")]
+    UnsupportedVersion { found: String },
+    /// A label / capability name that is not one of the known names.
+    #[error("`{field}` has unknown value `{name}` (known: {known})")]
+    UnknownName {
+        field: String,
+        name: String,
+        known: String,
+    },
+    /// A field with the right JSON type but an invalid value.
+    #[error("`{field}`: {message}")]
+    InvalidValue { field: String, message: String },
+    /// A key the annotation format does not have (typo, or a newer writer).
+    #[error("unknown field `{field}`")]
+    UnknownField { field: String },
+    /// A span label that is malformed or not in canonical order.
+    #[error("`spans[{index}]`: {message}")]
+    InvalidSpan { index: usize, message: String },
+    /// An annotation line that carries nothing (no label, note, turn labels or spans).
+    #[error("annotation is empty (no label, note, turn labels or spans)")]
+    EmptyAnnotation,
+    /// A second line for a key already seen in the same import file.
+    #[error("duplicate annotation for dataset `{dataset}` id `{id}` (first on line {first_line})")]
+    DuplicateAnnotation {
+        dataset: String,
+        id: String,
+        first_line: u64,
+    },
 }
 
 /// JSON type name used in [`FlanError::WrongType`] messages.

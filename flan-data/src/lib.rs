@@ -9,6 +9,7 @@
 //! * [`derive`](mod@derive): AgentInstruct / ToolBench → ReAct, T-FLAN, negatives, rebalancing (issue 8);
 //! * [`published`]: the 7 published files and the default dataset builder;
 //! * [`codes`]: the facet value enums with stable `u8` codes and URL names;
+//! * [`annotate`]: sample / turn / span labels with undo, change detection, export and import (issue 5);
 //!
 //! The library does no file IO and uses no threads or clocks, so it builds for
 //! `wasm32-unknown-unknown`; the CLI (`src/main.rs`, `src/cli.rs`) does the IO natively.
@@ -51,6 +52,7 @@
 //! assert_eq!(query.to_url_pairs()[0], ("task".to_string(), "os".to_string()));
 //! ```
 
+pub mod annotate;
 pub mod classify;
 pub mod codes;
 pub mod derive;
@@ -62,6 +64,10 @@ pub mod published;
 pub mod query;
 pub mod stats;
 
+pub use annotate::{
+    content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, SampleLabel,
+    SpanLabel, Step, TurnAnnotation, TurnLabel,
+};
 pub use classify::{classify, classify_codes, SampleClass, Tagged, TurnClass};
 pub use codes::{
     Capability, Code, Format, LossMask, Negative, Provenance, Scope, Task, TurnBucket,

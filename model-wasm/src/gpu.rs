@@ -12,7 +12,11 @@ pub enum GpuError {
     #[error("reading a buffer back from the GPU failed: {0}")]
     Readback(String),
     #[error("{what} needs {needed} bytes in one buffer, but this adapter allows at most {limit}")]
-    BufferTooLarge { what: String, needed: u64, limit: u64 },
+    BufferTooLarge {
+        what: String,
+        needed: u64,
+        limit: u64,
+    },
 }
 
 /// Facts about the adapter a user sees in the UI and the engine plans around.
@@ -60,26 +64,35 @@ impl Gpu {
             .await
             .map_err(|e| GpuError::NoDevice(e.to_string()))?;
         let summary = AdapterSummary {
-            name: if info.name.is_empty() { "WebGPU adapter".to_string() } else { info.name.clone() },
+            name: if info.name.is_empty() {
+                "WebGPU adapter".to_string()
+            } else {
+                info.name.clone()
+            },
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
-            max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
             max_buffer_size: limits.max_buffer_size,
             max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
             has_shader_f16: features.contains(wgpu::Features::SHADER_F16),
         };
-        Ok(Gpu { device, queue, summary })
+        Ok(Gpu {
+            device,
+            queue,
+            summary,
+        })
     }
 
     /// A storage buffer initialised from `data`, usable as a kernel input or output.
     pub fn storage_buffer<T: bytemuck::Pod>(&self, label: &str, data: &[T]) -> wgpu::Buffer {
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: bytemuck::cast_slice(data),
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
-        })
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::cast_slice(data),
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+            })
     }
 
     /// An uninitialised storage buffer of `len` f32 values.

@@ -19,17 +19,21 @@ fn sample_writer() -> (GgufWriter, Vec<Vec<u8>>) {
         .kv("u64", Value::U64(1 << 40))
         .kv("i64", Value::I64(-(1 << 40)))
         .kv("f64", Value::F64(-2.25))
-        .kv("strings", Value::Array(vec![Value::String("a".into()), Value::String("ü€".into())]))
+        .kv(
+            "strings",
+            Value::Array(vec![Value::String("a".into()), Value::String("ü€".into())]),
+        )
         .kv(
             "nested",
-            Value::Array(vec![Value::Array(vec![Value::I32(1), Value::I32(2)]), Value::Array(vec![Value::I32(3)])]),
+            Value::Array(vec![
+                Value::Array(vec![Value::I32(1), Value::I32(2)]),
+                Value::Array(vec![Value::I32(3)]),
+            ]),
         )
         .kv("empty", Value::Array(vec![]));
-    w.tensor("a.weight", &[64, 3], GgmlDType::Q4_0).tensor("b.bias", &[5], GgmlDType::F32).tensor(
-        "c.weight",
-        &[256, 2],
-        GgmlDType::Q6K,
-    );
+    w.tensor("a.weight", &[64, 3], GgmlDType::Q4_0)
+        .tensor("b.bias", &[5], GgmlDType::F32)
+        .tensor("c.weight", &[256, 2], GgmlDType::Q6K);
     let data = vec![
         random_blocks(GgmlDType::Q4_0, 6, 1),
         random_blocks(GgmlDType::F32, 5, 2),
@@ -97,7 +101,9 @@ fn version_2_files_parse_and_custom_alignment_is_honoured() {
 fn incremental_read_grows_the_prefix_until_the_header_fits() {
     // A header bigger than the first fetch: 300k strings of 20 bytes (~8.4 MB).
     let mut w = GgufWriter::new();
-    let tokens: Vec<Value> = (0..300_000).map(|i| Value::String(format!("token-{i:014}"))).collect();
+    let tokens: Vec<Value> = (0..300_000)
+        .map(|i| Value::String(format!("token-{i:014}")))
+        .collect();
     w.kv("tokenizer.ggml.tokens", Value::Array(tokens));
     w.tensor("t", &[32], GgmlDType::Q8_0);
     let bytes = w.to_bytes(&[random_blocks(GgmlDType::Q8_0, 1, 9)]);
@@ -121,7 +127,10 @@ fn truncated_anywhere_is_a_truncated_error_not_a_panic() {
     }
     // A cut inside the tensor data: the last tensor runs past the end.
     let err = parse(&bytes[..bytes.len() - 1]).unwrap_err();
-    assert!(matches!(err, GgufError::TensorPastEnd { ref name, .. } if name == "c.weight"), "{err}");
+    assert!(
+        matches!(err, GgufError::TensorPastEnd { ref name, .. } if name == "c.weight"),
+        "{err}"
+    );
     assert!(err.to_string().contains("past the end"));
 }
 
@@ -134,7 +143,10 @@ fn bad_magic_and_version_are_named() {
     let mut bytes = w.to_bytes(&data);
     bytes[4..8].copy_from_slice(&1u32.to_le_bytes());
     assert_eq!(parse(&bytes).unwrap_err(), GgufError::UnsupportedVersion(1));
-    assert_eq!(parse(&bytes).unwrap_err().to_string(), "unsupported GGUF version 1 (this reader handles 2 and 3)");
+    assert_eq!(
+        parse(&bytes).unwrap_err().to_string(),
+        "unsupported GGUF version 1 (this reader handles 2 and 3)"
+    );
 }
 
 /// A hand-made header: magic, version 3, counts, then `rest`.
@@ -155,26 +167,43 @@ fn kstr(s: &str) -> Vec<u8> {
 
 #[test]
 fn huge_counts_fail_before_allocating() {
-    assert_eq!(parse(&header(MAX_TENSOR_COUNT + 1, 0, &[])).unwrap_err(), GgufError::TooManyTensors(MAX_TENSOR_COUNT + 1));
-    assert!(matches!(parse(&header(u64::MAX, 0, &[])).unwrap_err(), GgufError::TooManyTensors(_)));
+    assert_eq!(
+        parse(&header(MAX_TENSOR_COUNT + 1, 0, &[])).unwrap_err(),
+        GgufError::TooManyTensors(MAX_TENSOR_COUNT + 1)
+    );
+    assert!(matches!(
+        parse(&header(u64::MAX, 0, &[])).unwrap_err(),
+        GgufError::TooManyTensors(_)
+    ));
     // A plausible tensor count that cannot fit in the remaining bytes.
-    assert!(matches!(parse(&header(1000, 0, &[0; 64])).unwrap_err(), GgufError::Truncated { .. }));
+    assert!(matches!(
+        parse(&header(1000, 0, &[0; 64])).unwrap_err(),
+        GgufError::Truncated { .. }
+    ));
     // An array claiming 2^40 u32 elements.
     let mut kv = kstr("arr");
     kv.extend_from_slice(&9u32.to_le_bytes());
     kv.extend_from_slice(&4u32.to_le_bytes());
     kv.extend_from_slice(&(1u64 << 40).to_le_bytes());
-    assert!(matches!(parse(&header(0, 1, &kv)).unwrap_err(), GgufError::ArrayTooLong { len, .. } if len == 1 << 40));
+    assert!(
+        matches!(parse(&header(0, 1, &kv)).unwrap_err(), GgufError::ArrayTooLong { len, .. } if len == 1 << 40)
+    );
     // Under the cap, but more elements than bytes left.
     let mut kv = kstr("arr");
     kv.extend_from_slice(&9u32.to_le_bytes());
     kv.extend_from_slice(&4u32.to_le_bytes());
     kv.extend_from_slice(&MAX_ARRAY_LEN.to_le_bytes());
-    assert!(matches!(parse(&header(0, 1, &kv)).unwrap_err(), GgufError::Truncated { .. }));
+    assert!(matches!(
+        parse(&header(0, 1, &kv)).unwrap_err(),
+        GgufError::Truncated { .. }
+    ));
     // A string claiming 2^60 bytes.
     let mut kv = (1u64 << 60).to_le_bytes().to_vec();
     kv.extend_from_slice(&[b'a'; 16]);
-    assert!(matches!(parse(&header(0, 1, &kv)).unwrap_err(), GgufError::StringTooLong { .. }));
+    assert!(matches!(
+        parse(&header(0, 1, &kv)).unwrap_err(),
+        GgufError::StringTooLong { .. }
+    ));
 }
 
 #[test]
@@ -182,7 +211,10 @@ fn unknown_value_types_and_deep_nesting_are_rejected() {
     let mut kv = kstr("k");
     kv.extend_from_slice(&99u32.to_le_bytes());
     kv.extend_from_slice(&[0; 16]);
-    assert!(matches!(parse(&header(0, 1, &kv)).unwrap_err(), GgufError::UnknownValueType { ty: 99, .. }));
+    assert!(matches!(
+        parse(&header(0, 1, &kv)).unwrap_err(),
+        GgufError::UnknownValueType { ty: 99, .. }
+    ));
     let mut kv = kstr("k");
     kv.extend_from_slice(&9u32.to_le_bytes());
     for _ in 0..20 {
@@ -190,13 +222,19 @@ fn unknown_value_types_and_deep_nesting_are_rejected() {
         kv.extend_from_slice(&1u64.to_le_bytes());
     }
     kv.extend_from_slice(&[0; 64]);
-    assert!(matches!(parse(&header(0, 1, &kv)).unwrap_err(), GgufError::TooDeep { .. }));
+    assert!(matches!(
+        parse(&header(0, 1, &kv)).unwrap_err(),
+        GgufError::TooDeep { .. }
+    ));
     let mut kv = kstr("k");
     kv.extend_from_slice(&8u32.to_le_bytes());
     kv.extend_from_slice(&kstr("\u{0}\u{0}"));
     let n = kv.len();
     kv[n - 2] = 0xff;
-    assert!(matches!(parse(&header(0, 1, &kv)).unwrap_err(), GgufError::BadUtf8 { .. }));
+    assert!(matches!(
+        parse(&header(0, 1, &kv)).unwrap_err(),
+        GgufError::BadUtf8 { .. }
+    ));
 }
 
 fn one_tensor(dims: &[u64], ty: u32, offset: u64, data_len: usize) -> Vec<u8> {
@@ -217,17 +255,35 @@ fn tensor_info_errors_are_specific() {
     assert!(parse(&one_tensor(&[32, 2], 8, 0, 68)).is_ok());
     assert_eq!(
         parse(&one_tensor(&[32, 2], 77, 0, 68)).unwrap_err(),
-        GgufError::UnknownGgmlType { name: "w".into(), ty: 77 }
+        GgufError::UnknownGgmlType {
+            name: "w".into(),
+            ty: 77
+        }
     );
-    assert!(matches!(parse(&one_tensor(&[1 << 40, 1 << 40], 0, 0, 68)).unwrap_err(), GgufError::DimOverflow { .. }));
-    assert!(matches!(parse(&one_tensor(&[31, 2], 8, 0, 68)).unwrap_err(), GgufError::PartialBlock { ne0: 31, .. }));
+    assert!(matches!(
+        parse(&one_tensor(&[1 << 40, 1 << 40], 0, 0, 68)).unwrap_err(),
+        GgufError::DimOverflow { .. }
+    ));
+    assert!(matches!(
+        parse(&one_tensor(&[31, 2], 8, 0, 68)).unwrap_err(),
+        GgufError::PartialBlock { ne0: 31, .. }
+    ));
     assert!(matches!(
         parse(&one_tensor(&[32, 2], 8, 16, 100)).unwrap_err(),
-        GgufError::Misaligned { offset: 16, alignment: 32, .. }
+        GgufError::Misaligned {
+            offset: 16,
+            alignment: 32,
+            ..
+        }
     ));
     assert!(matches!(
         parse(&one_tensor(&[32, 2], 8, 32, 68)).unwrap_err(),
-        GgufError::TensorPastEnd { offset: 32, end: 100, data_len: 68, .. }
+        GgufError::TensorPastEnd {
+            offset: 32,
+            end: 100,
+            data_len: 68,
+            ..
+        }
     ));
     assert!(matches!(
         parse(&one_tensor(&[1, 1, 1, 1, 1], 0, 0, 4)).unwrap_err(),
@@ -252,12 +308,39 @@ fn demo_model_header_parses_from_a_file() {
     assert_eq!(c.get_str("general.architecture").unwrap(), "llama");
     assert_eq!(c.get_u64("llama.block_count").unwrap(), 30);
     assert_eq!(c.tensor_infos.len(), 272);
-    assert_eq!(c.tensor("token_embd.weight").unwrap().dtype, GgmlDType::Q8_0);
+    assert_eq!(
+        c.tensor("token_embd.weight").unwrap().dtype,
+        GgmlDType::Q8_0
+    );
     assert_eq!(c.get_array("tokenizer.ggml.tokens").unwrap().len(), 49152);
 }
 
 fn demo_model_path() -> String {
     std::env::var("AFE_DEMO_MODEL").unwrap_or_else(|_| {
-        format!("{}/.cache/agent-flan-explorer/models/SmolLM2-135M-Instruct.Q4_1.gguf", std::env::var("HOME").unwrap())
+        format!(
+            "{}/.cache/agent-flan-explorer/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+            std::env::var("HOME").unwrap()
+        )
     })
+}
+
+#[test]
+fn synthetic_llama_2_7b_header_has_the_exact_shape() {
+    use model_wasm::gguf::synthetic::{llama_writer, LlamaShape, QuantMix};
+    for mix in [QuantMix::Q4_0, QuantMix::Q4KM] {
+        let w = llama_writer(&LlamaShape::llama2_7b(), mix);
+        // Header only: tensor data is streamed, so check the specs and total size.
+        assert_eq!(w.tensors.len(), 1 + 32 * 9 + 2);
+        let total: u64 = w.tensors.iter().map(|t| t.n_bytes()).sum();
+        let q = w
+            .tensors
+            .iter()
+            .find(|t| t.name == "blk.0.ffn_down.weight")
+            .unwrap();
+        assert_eq!(q.dims, vec![11008, 4096]);
+        match mix {
+            QuantMix::Q4_0 => assert!((3_500_000_000..4_000_000_000).contains(&total), "{total}"),
+            QuantMix::Q4KM => assert!((3_800_000_000..4_500_000_000).contains(&total), "{total}"),
+        }
+    }
 }

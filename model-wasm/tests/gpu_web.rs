@@ -15,6 +15,8 @@ async fn browser_exposes_an_adapter_without_shader_f16_requirement() {
 #[wasm_bindgen_test]
 async fn residual_add_matches_cpu_in_browser() {
     let gpu = Gpu::new().await.expect("WebGPU adapter in Chromium");
-    let checked = ops::gpu_smoke_check(&gpu).await.expect("gpu result equals cpu");
+    let checked = ops::gpu_smoke_check(&gpu)
+        .await
+        .expect("gpu result equals cpu");
     assert!(checked > 256 * 65_535);
 }

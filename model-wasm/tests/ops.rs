@@ -22,7 +22,8 @@ const SWIGLU_TOL: f32 = 1e-5;
 fn gpu() -> &'static (Gpu, Kernels) {
     static GPU: OnceLock<(Gpu, Kernels)> = OnceLock::new();
     GPU.get_or_init(|| {
-        let gpu = pollster::block_on(Gpu::new()).expect("a Vulkan adapter (install mesa-vulkan-drivers)");
+        let gpu =
+            pollster::block_on(Gpu::new()).expect("a Vulkan adapter (install mesa-vulkan-drivers)");
         let kernels = Kernels::all(&gpu);
         (gpu, kernels)
     })
@@ -42,8 +43,17 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
         .zip(want)
         .map(|(g, w)| (g - w).abs())
         .enumerate()
-        .fold((0, 0f32), |a, (i, e)| if e > a.1 || e.is_nan() { (i, e) } else { a });
-    assert!(err <= tol * scale, "{what}: element {i}: gpu {} vs cpu {} (err {err}, allowed {})", got[i], want[i], tol * scale);
+        .fold(
+            (0, 0f32),
+            |a, (i, e)| if e > a.1 || e.is_nan() { (i, e) } else { a },
+        );
+    assert!(
+        err <= tol * scale,
+        "{what}: element {i}: gpu {} vs cpu {} (err {err}, allowed {})",
+        got[i],
+        want[i],
+        tol * scale
+    );
 }
 
 fn read(buf: &wgpu::Buffer) -> Vec<f32> {
@@ -52,7 +62,15 @@ fn read(buf: &wgpu::Buffer) -> Vec<f32> {
 
 fn step(gpu: &Gpu, pos: u32, token: u32) -> wgpu::Buffer {
     let b = ops::step_buffer(gpu);
-    gpu.queue.write_buffer(&b, 0, bytemuck::bytes_of(&Step { pos, token, _pad: [0; 2] }));
+    gpu.queue.write_buffer(
+        &b,
+        0,
+        bytemuck::bytes_of(&Step {
+            pos,
+            token,
+            _pad: [0; 2],
+        }),
+    );
     b
 }
 
@@ -63,10 +81,22 @@ fn wgsl_block_sizes_match_rust() {
         if !matches!(dt, GgmlDType::F32 | GgmlDType::F16) {
             assert_eq!(elems as u64, dt.block_size());
             assert_eq!(bytes as u64, dt.type_size());
-            let row = format!("{:<6}{:>6}{:>13}{:>12}", dt.name().to_lowercase(), elems, bytes, units);
-            let table = ops::source::QUANT.lines().map(|l| l.trim_start_matches("//").trim().to_lowercase()).collect::<Vec<_>>();
+            let row = format!(
+                "{:<6}{:>6}{:>13}{:>12}",
+                dt.name().to_lowercase(),
+                elems,
+                bytes,
+                units
+            );
+            let table = ops::source::QUANT
+                .lines()
+                .map(|l| l.trim_start_matches("//").trim().to_lowercase())
+                .collect::<Vec<_>>();
             assert!(
-                table.iter().any(|l| l.split_whitespace().take(4).collect::<Vec<_>>() == row.split_whitespace().collect::<Vec<_>>()),
+                table
+                    .iter()
+                    .any(|l| l.split_whitespace().take(4).collect::<Vec<_>>()
+                        == row.split_whitespace().collect::<Vec<_>>()),
                 "quant.wgsl's layout table lacks `{row}`"
             );
         }
@@ -85,26 +115,46 @@ fn mat_vec_matches_cpu(k: &Kernels, tpr: u32) {
     let mut rng = SplitMix64(11 + tpr as u64);
     for dt in GgmlDType::SUPPORTED {
         let elems = ops::kernel_block(dt).0 as usize;
-        for &(rows, cols) in &[(1usize, elems), (7, elems * 2), (64, 768), (300, 1536), (3, 4096)] {
+        for &(rows, cols) in &[
+            (1usize, elems),
+            (7, elems * 2),
+            (64, 768),
+            (300, 1536),
+            (3, 4096),
+        ] {
             if cols % elems != 0 {
                 continue;
             }
             let n_blocks = rows * cols / dt.block_size() as usize;
-            let w = random_blocks(dt, n_blocks, rng.next());
+            let w = random_blocks(dt, n_blocks, rng.next_u64());
             let x = rng.values(cols);
             let bias = rng.values(rows);
             let w_buf = ops::bytes_buffer(gpu, "w", &w);
             let x_buf = gpu.storage_buffer("x", &x);
             for accumulate in [false, true] {
                 let y_buf = gpu.storage_buffer("y", &bias);
-                let d = k.mat_vec(gpu, dt, &w_buf, &x_buf, &y_buf, rows as u32, cols as u32, accumulate);
+                let d = k.mat_vec(
+                    gpu,
+                    dt,
+                    &w_buf,
+                    &x_buf,
+                    &y_buf,
+                    rows as u32,
+                    cols as u32,
+                    accumulate,
+                );
                 ops::submit(gpu, &[&d]);
                 let got = read(&y_buf);
                 let mut want = reference::mat_vec(dt, &w, rows, cols, &x);
                 if accumulate {
                     want.iter_mut().zip(&bias).for_each(|(a, b)| *a += b);
                 }
-                assert_close(&format!("mat_vec {dt} {rows}x{cols} acc={accumulate} tpr={tpr}"), &got, &want, MAT_VEC_TOL);
+                assert_close(
+                    &format!("mat_vec {dt} {rows}x{cols} acc={accumulate} tpr={tpr}"),
+                    &got,
+                    &want,
+                    MAT_VEC_TOL,
+                );
             }
         }
     }
@@ -128,7 +178,12 @@ fn mat_vec_covers_a_2d_grid_of_rows() {
         false,
     );
     ops::submit(gpu, &[&d]);
-    assert_close("mat_vec 70000 rows", &read(&y_buf), &reference::mat_vec(GgmlDType::Q8_0, &w, rows, cols, &x), MAT_VEC_TOL);
+    assert_close(
+        "mat_vec 70000 rows",
+        &read(&y_buf),
+        &reference::mat_vec(GgmlDType::Q8_0, &w, rows, cols, &x),
+        MAT_VEC_TOL,
+    );
 }
 
 #[test]
@@ -144,7 +199,12 @@ fn get_rows_dequantises_the_step_token_row_for_every_type() {
             let s = step(gpu, 0, token);
             let d = k.get_rows(gpu, dt, &t_buf, &out, cols as u32, &s);
             ops::submit(gpu, &[&d]);
-            assert_close(&format!("get_rows {dt} token {token}"), &read(&out), &reference::get_row(dt, &table, cols, token as usize), GET_ROWS_TOL);
+            assert_close(
+                &format!("get_rows {dt} token {token}"),
+                &read(&out),
+                &reference::get_row(dt, &table, cols, token as usize),
+                GET_ROWS_TOL,
+            );
         }
     }
 }
@@ -154,12 +214,22 @@ fn quantize_q8_rounds_like_llama_cpp() {
     let (gpu, k) = gpu();
     let mut rng = SplitMix64(81);
     for n in [32usize, 576, 1536, 4096] {
-        let x: Vec<f32> = rng.values(n).iter().enumerate().map(|(i, v)| v * (1 + i % 7) as f32).collect();
+        let x: Vec<f32> = rng
+            .values(n)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (1 + i % 7) as f32)
+            .collect();
         let out = gpu.empty_f32_buffer("out", n);
         let d = k.quantize_q8(gpu, &gpu.storage_buffer("x", &x), &out, n as u32);
         ops::submit(gpu, &[&d]);
         let want = reference::quantize_q8(&x);
-        assert_close(&format!("quantize_q8 {n}"), &read(&out), &want, QUANTIZE_Q8_TOL);
+        assert_close(
+            &format!("quantize_q8 {n}"),
+            &read(&out),
+            &want,
+            QUANTIZE_Q8_TOL,
+        );
         // Every value is an integer multiple (|q| <= 127) of its unit's f16 scale.
         let got = read(&out);
         for u in 0..n / 32 {
@@ -167,7 +237,10 @@ fn quantize_q8_rounds_like_llama_cpp() {
             let d16 = reference::round_f16(amax / 127.0);
             for v in &got[u * 32..][..32] {
                 let q = v / d16;
-                assert!((q - q.round()).abs() < 1e-3 && q.abs() <= 127.5, "{v} is not a q8 step of {d16}");
+                assert!(
+                    (q - q.round()).abs() < 1e-3 && q.abs() <= 127.5,
+                    "{v} is not a q8 step of {d16}"
+                );
             }
         }
     }
@@ -181,9 +254,21 @@ fn rms_norm_matches_cpu() {
         let x: Vec<f32> = rng.values(n).iter().map(|v| v * 10.0).collect();
         let w = rng.values(n);
         let out = gpu.empty_f32_buffer("out", n);
-        let d = k.rms_norm(gpu, &gpu.storage_buffer("x", &x), &gpu.storage_buffer("w", &w), &out, n as u32, 1e-5);
+        let d = k.rms_norm(
+            gpu,
+            &gpu.storage_buffer("x", &x),
+            &gpu.storage_buffer("w", &w),
+            &out,
+            n as u32,
+            1e-5,
+        );
         ops::submit(gpu, &[&d]);
-        assert_close(&format!("rms_norm {n}"), &read(&out), &reference::rms_norm(&x, &w, 1e-5), RMS_NORM_TOL);
+        assert_close(
+            &format!("rms_norm {n}"),
+            &read(&out),
+            &reference::rms_norm(&x, &w, 1e-5),
+            RMS_NORM_TOL,
+        );
     }
 }
 
@@ -191,15 +276,33 @@ fn rms_norm_matches_cpu() {
 fn rope_matches_cpu_norm_mode() {
     let (gpu, k) = gpu();
     let mut rng = SplitMix64(41);
-    for &(n_heads, head_dim, pos, base) in &[(9usize, 64usize, 0u32, 100_000f32), (3, 64, 5, 10_000.0), (32, 128, 271, 10_000.0), (2, 64, 1000, 100_000.0)] {
+    for &(n_heads, head_dim, pos, base) in &[
+        (9usize, 64usize, 0u32, 100_000f32),
+        (3, 64, 5, 10_000.0),
+        (32, 128, 271, 10_000.0),
+        (2, 64, 1000, 100_000.0),
+    ] {
         let x = rng.values(n_heads * head_dim);
         let buf = gpu.storage_buffer("x", &x);
         let s = step(gpu, pos, 0);
-        let d = k.rope(gpu, &buf, n_heads as u32, head_dim as u32, head_dim as u32, base, &s);
+        let d = k.rope(
+            gpu,
+            &buf,
+            n_heads as u32,
+            head_dim as u32,
+            head_dim as u32,
+            base,
+            &s,
+        );
         ops::submit(gpu, &[&d]);
         let mut want = x.clone();
         reference::rope(&mut want, n_heads, head_dim, head_dim, base, pos);
-        assert_close(&format!("rope h={n_heads} d={head_dim} pos={pos}"), &read(&buf), &want, ROPE_TOL);
+        assert_close(
+            &format!("rope h={n_heads} d={head_dim} pos={pos}"),
+            &read(&buf),
+            &want,
+            ROPE_TOL,
+        );
     }
 }
 
@@ -207,9 +310,12 @@ fn rope_matches_cpu_norm_mode() {
 fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
     let (gpu, k) = gpu();
     let mut rng = SplitMix64(51);
-    for &(n_head, n_kv_head, head_dim, n_ctx, f16) in
-        &[(9usize, 3usize, 64usize, 1usize, true), (9, 3, 64, 37, true), (4, 4, 32, 100, false), (32, 8, 128, 300, true)]
-    {
+    for &(n_head, n_kv_head, head_dim, n_ctx, f16) in &[
+        (9usize, 3usize, 64usize, 1usize, true),
+        (9, 3, 64, 37, true),
+        (4, 4, 32, 100, false),
+        (32, 8, 128, 300, true),
+    ] {
         let max_ctx = n_ctx + 3;
         let kv_dim = n_kv_head * head_dim;
         let k_cache = gpu.empty_f32_buffer("k_cache", max_ctx * kv_dim);
@@ -220,7 +326,16 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
             let kn: Vec<f32> = rng.values(kv_dim).iter().map(|v| v * 2.0).collect();
             let vn = rng.values(kv_dim);
             let s = step(gpu, pos as u32, 0);
-            let d = k.kv_write(gpu, &gpu.storage_buffer("k", &kn), &gpu.storage_buffer("v", &vn), &k_cache, &v_cache, kv_dim as u32, f16, &s);
+            let d = k.kv_write(
+                gpu,
+                &gpu.storage_buffer("k", &kn),
+                &gpu.storage_buffer("v", &vn),
+                &k_cache,
+                &v_cache,
+                kv_dim as u32,
+                f16,
+                &s,
+            );
             ops::submit(gpu, &[&d]);
             let r = |v: &f32| if f16 { reference::round_f16(*v) } else { *v };
             ks.extend(kn.iter().map(r));
@@ -228,7 +343,11 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
         }
         assert_close("kv_write k", &read(&k_cache)[..n_ctx * kv_dim], &ks, 0.0);
         assert_close("kv_write v", &read(&v_cache)[..n_ctx * kv_dim], &vs, 0.0);
-        let q: Vec<f32> = rng.values(n_head * head_dim).iter().map(|v| v * 2.0).collect();
+        let q: Vec<f32> = rng
+            .values(n_head * head_dim)
+            .iter()
+            .map(|v| v * 2.0)
+            .collect();
         let out = gpu.empty_f32_buffer("out", n_head * head_dim);
         let scores = gpu.empty_f32_buffer("scores", n_head * max_ctx);
         let params = AttentionParams {
@@ -241,10 +360,24 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
             _pad: [0; 2],
         };
         let s = step(gpu, n_ctx as u32 - 1, 0);
-        let d = k.attention(gpu, &gpu.storage_buffer("q", &q), &k_cache, &v_cache, &scores, &out, params, &s);
+        let d = k.attention(
+            gpu,
+            &gpu.storage_buffer("q", &q),
+            &k_cache,
+            &v_cache,
+            &scores,
+            &out,
+            params,
+            &s,
+        );
         ops::submit(gpu, &[&d]);
         let want = reference::attention(&q, &ks, &vs, n_head, n_kv_head, head_dim, n_ctx, f16);
-        assert_close(&format!("attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx}"), &read(&out), &want, ATTENTION_TOL);
+        assert_close(
+            &format!("attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx}"),
+            &read(&out),
+            &want,
+            ATTENTION_TOL,
+        );
     }
 }
 
@@ -261,8 +394,18 @@ fn swiglu_and_residual_add_match_cpu() {
         let d1 = k.swiglu(gpu, &gb, &ub, &out, n as u32);
         let d2 = k.residual_add(gpu, &gb, &ub, &sum, n as u32);
         ops::submit(gpu, &[&d1, &d2]);
-        assert_close(&format!("swiglu {n}"), &read(&out), &reference::swiglu(&g, &u), SWIGLU_TOL);
-        assert_close(&format!("add {n}"), &read(&sum), &ops::residual_add_reference(&g, &u), 0.0);
+        assert_close(
+            &format!("swiglu {n}"),
+            &read(&out),
+            &reference::swiglu(&g, &u),
+            SWIGLU_TOL,
+        );
+        assert_close(
+            &format!("add {n}"),
+            &read(&sum),
+            &ops::residual_add_reference(&g, &u),
+            0.0,
+        );
     }
 }
 
@@ -280,7 +423,8 @@ fn argmax_picks_the_first_maximum() {
         let out = gpu.storage_buffer("out", &[0u32]);
         let d = k.argmax(gpu, &gpu.storage_buffer("x", &x), &out, n as u32);
         ops::submit(gpu, &[&d]);
-        let got: Vec<u32> = bytemuck::pod_collect_to_vec(&pollster::block_on(gpu.read_bytes(&out)).unwrap());
+        let got: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&pollster::block_on(gpu.read_bytes(&out)).unwrap());
         assert_eq!(got[0], reference::argmax(&x), "argmax n={n}");
     }
 }

@@ -20,9 +20,13 @@ struct Case {
 
 fn tokenizer() -> Tokenizer {
     let path = std::env::var("AFE_DEMO_MODEL").unwrap_or_else(|_| {
-        format!("{}/.cache/agent-flan-explorer/models/SmolLM2-135M-Instruct.Q4_1.gguf", std::env::var("HOME").unwrap())
+        format!(
+            "{}/.cache/agent-flan-explorer/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+            std::env::var("HOME").unwrap()
+        )
     });
-    let mut src = FileSource::open(&path).unwrap_or_else(|e| panic!("demo model missing at {path}: {e}"));
+    let mut src =
+        FileSource::open(&path).unwrap_or_else(|e| panic!("demo model missing at {path}: {e}"));
     let content = pollster::block_on(Content::read(&mut src)).unwrap();
     Tokenizer::from_gguf(&content).unwrap()
 }
@@ -39,14 +43,26 @@ fn encode_matches_llama_cpp_with_and_without_special_parsing() {
     for case in &fx.cases {
         let got = tok.encode(&case.text, false);
         if got != case.ids {
-            failures.push(format!("{:?} (plain): ours {got:?} llama.cpp {:?}", case.text, case.ids));
+            failures.push(format!(
+                "{:?} (plain): ours {got:?} llama.cpp {:?}",
+                case.text, case.ids
+            ));
         }
         let got = tok.encode(&case.text, true);
         if got != case.ids_special {
-            failures.push(format!("{:?} (special): ours {got:?} llama.cpp {:?}", case.text, case.ids_special));
+            failures.push(format!(
+                "{:?} (special): ours {got:?} llama.cpp {:?}",
+                case.text, case.ids_special
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), fx.cases.len() * 2, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        fx.cases.len() * 2,
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
 pub mod histogram;
+pub mod labeling;
 pub mod open_data;
 pub mod sample_view;
 pub mod virtual_list;

@@ -5,6 +5,7 @@
 use flan_data::{Code, Negative, Role, Sample, SampleClass, TurnClass};
 use leptos::prelude::*;
 
+use crate::components::labeling::TurnLabels;
 use crate::render::{segments, tools_in, Segment, ToolRow};
 
 /// Turns longer than this start collapsed.
@@ -79,7 +80,14 @@ pub fn TurnBubble(
     class: Option<TurnClass>,
     #[prop(into)] focused: Signal<bool>,
     on_focus: Callback<usize>,
+    /// Shows the turn's labelling controls for this dataset index (explorer only).
+    #[prop(optional)]
+    labels_for: Option<u32>,
 ) -> impl IntoView {
+    let turn_labels = (turn.role == Role::Assistant)
+        .then_some(labels_for)
+        .flatten()
+        .map(|sample| view! { <TurnLabels index=sample turn=index content=turn.content.clone()/> });
     let role_class = match turn.role {
         Role::System => "role-system",
         Role::User => "role-user",
@@ -111,6 +119,7 @@ pub fn TurnBubble(
             <div class="turn-body" class:collapsed=move || !expanded.get()>
                 <TurnText content=turn.content.clone()/>
             </div>
+            {turn_labels}
             {long.then(|| view! {
                 <button class="small link" on:click=move |ev| { ev.stop_propagation(); expanded.update(|e| *e = !*e) }>
                     {move || if expanded.get() { "Collapse".to_string() } else { format!("Show all {chars} characters") }}

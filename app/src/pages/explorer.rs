@@ -10,6 +10,8 @@ use leptos_router::NavigateOptions;
 use crate::components::open_data::{on_drag_over, on_drop_files, OpenData};
 use crate::components::sample_view::{capability_class, offered_tool_rows, ToolTable, TurnBubble, WhyList};
 use crate::components::virtual_list::VirtualList;
+use crate::components::labeling::{toggle_sample_label, toggle_turn_capability, AnnotationToolbar, HelpOverlay, LabelBar, SAMPLE_KEYS};
+use crate::data::labels::Labels;
 use crate::data::store::Store;
 use crate::url_state::ExplorerState;
 
@@ -44,12 +46,15 @@ fn use_go() -> impl Fn(ExplorerState, bool) + Clone + Send + Sync + 'static {
 #[component]
 pub fn ExplorerPage() -> impl IntoView {
     let store = Store::get();
+    let labels = Labels::get();
     let params = use_query_map();
     let state = Memo::new(move |_| params.with(ExplorerState::from_params));
     let go = use_go();
+    let help = RwSignal::new(false);
 
     let filtered = Memo::new(move |_| {
         store.version.track();
+        labels.version.track();
         let query = state.with(|s| s.query.clone());
         let start = now_ms();
         let (result, total) = store.dataset.with_value(|d| (d.filter(&query), d.len()));
@@ -95,10 +100,38 @@ pub fn ExplorerPage() -> impl IntoView {
         let step = step.clone();
         move |ev| {
             let Some(ev) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(ev) else { return };
-            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing_in_a_field(ev) {
+            if typing_in_a_field(ev) || ev.alt_key() {
                 return;
             }
-            match ev.key().as_str() {
+            let key = ev.key();
+            if ev.ctrl_key() || ev.meta_key() {
+                if key.eq_ignore_ascii_case("z") {
+                    ev.prevent_default();
+                    if ev.shift_key() { labels.redo(store) } else { labels.undo(store) }
+                }
+                return;
+            }
+            if let Some((label, _, _)) = SAMPLE_KEYS.iter().find(|(_, k, _)| *k == key) {
+                if let Some(index) = selected_index.get_untracked() {
+                    ev.prevent_default();
+                    toggle_sample_label(labels, store, index, *label);
+                    step(1);
+                }
+                return;
+            }
+            if let Some(digit) = key.parse::<usize>().ok().filter(|d| (1..=4).contains(d)) {
+                if let (Some(index), Some(turn)) = (selected_index.get_untracked(), state.with_untracked(|s| s.turn)) {
+                    toggle_turn_capability(labels, store, index, turn, Capability::ALL[digit - 1]);
+                }
+                return;
+            }
+            match key.as_str() {
+                "Backspace" => {
+                    ev.prevent_default();
+                    labels.undo(store);
+                }
+                "?" => help.update(|h| *h = !*h),
+                "Escape" => help.set(false),
                 "/" => {
                     ev.prevent_default();
                     if let Some(input) = search_input.get_untracked() {
@@ -118,6 +151,7 @@ pub fn ExplorerPage() -> impl IntoView {
     let drop_files = on_drop_files(store);
     view! {
         <div class="explorer-page" data-testid="explorer-page" on:dragover=on_drag_over on:drop=move |ev| drop_files(ev)>
+            <HelpOverlay open=help/>
             <OpenData/>
             <div class="explorer">
                 <FacetSidebar state=state filtered=filtered/>
@@ -127,6 +161,7 @@ pub fn ExplorerPage() -> impl IntoView {
                     {move || filtered.with(|f| f.result.as_ref().err().map(|e| e.to_string()))
                         .map(|e| view! { <p class="notice notice-bad small" data-testid="search-error">{e}</p> })}
                     <div class="results">
+                        <AnnotationToolbar matches=Signal::derive(move || filtered.with(|f| f.result.as_ref().map(|r| r.matches.clone()).unwrap_or_default()))/>
                         <div class="results-head">
                             <span data-testid="result-count">
                                 {move || filtered.with(|f| format!("{} of {} samples", f.result.as_ref().map_or(0, |r| r.matches.len()), f.total))}
@@ -149,7 +184,7 @@ pub fn ExplorerPage() -> impl IntoView {
                         None => view! {
                             <div class="card muted empty-sample">
                                 <p>"Pick a sample from the list (or press "<kbd>"j"</kbd>") to read it as a chat."</p>
-                                <p class="small">"Keys: "<kbd>"/"</kbd>" search · "<kbd>"j"</kbd>"/"<kbd>"k"</kbd>" next/previous sample."</p>
+                                <p class="small">"Keys: "<kbd>"/"</kbd>" search · "<kbd>"j"</kbd>"/"<kbd>"k"</kbd>" next/previous sample · "<kbd>"?"</kbd>" all shortcuts."</p>
                             </div>
                         }.into_any(),
                     }}
@@ -170,7 +205,7 @@ fn typing_in_a_field(ev: &web_sys::KeyboardEvent) -> bool {
 fn FacetSidebar(state: Memo<ExplorerState>, filtered: Memo<Filtered>) -> impl IntoView {
     let store = Store::get();
     let go = use_go();
-    let kinds = FacetKind::ALL.into_iter().filter(|k| *k != FacetKind::External).collect::<Vec<_>>();
+    let kinds = FacetKind::ALL.to_vec();
     let clear_go = go.clone();
     view! {
         <aside class="facets" aria-label="Filters" data-testid="facets">
@@ -367,7 +402,7 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
         .map(|(i, turn)| {
             let turn_class = turn_classes.iter().find(|c| c.turn_index == i).cloned();
             let focused = Signal::derive(move || state.with(|s| s.turn == Some(i)));
-            view! { <TurnBubble index=i turn=turn class=turn_class focused=focused on_focus=on_focus/> }
+            view! { <TurnBubble index=i turn=turn class=turn_class focused=focused on_focus=on_focus labels_for=index/> }
         })
         .collect_view();
     view! {
@@ -397,6 +432,7 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
                     <span class="muted">" — Agent-FLAN §3.1, run here in your browser; opens them side by side."</span>
                 </p>
             })}
+            <LabelBar index=index/>
             <WhyList class=class/>
             {(!tools.is_empty()).then(|| view! {
                 <details class="tools-box" open=true>

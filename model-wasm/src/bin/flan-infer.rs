@@ -1,4 +1,10 @@
-//! Native CLI: `flan-infer --model M.gguf (--prompt TEXT | --ids 1,2,3) [-n 64] [--bench]`.
+//! Native CLI:
+//! `flan-infer --model M.gguf --prompt "…" [--chat] [--template chatml|agent-flan] [--system S]
+//!  [-n 64] [--ctx 2048] [--bench] [--profile] [--ids 1,2,3]`
+//!
+//! Streams the greedy continuation to stdout. `--bench` prints one JSON line instead:
+//! `{load_s, prefill_tok_s, decode_tok_s, peak_rss_mb, adapter, …}`. `--profile` times each
+//! kernel family over one decode step (each dispatch submitted and waited for on its own).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -13,41 +19,74 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
+    use model_wasm::chat::{ChatTemplate, Message, Role};
     use model_wasm::gguf::{Content, FileSource};
     use model_wasm::gpu::Gpu;
     use model_wasm::model::{Model, ModelOptions};
+    use model_wasm::tokenizer::{StreamDecoder, Tokenizer};
+    use std::io::Write;
     use std::time::Instant;
 
+    #[derive(Default)]
     struct Args {
         model: String,
+        prompt: Option<String>,
         ids: Option<Vec<u32>>,
+        chat: bool,
+        template: Option<String>,
+        system: Option<String>,
         n: usize,
         bench: bool,
         profile: bool,
         max_ctx: u32,
     }
 
+    const USAGE: &str = "usage: flan-infer --model M.gguf (--prompt TEXT | --ids 1,2,3) [--chat] \
+                         [--template chatml|agent-flan] [--system TEXT] [-n 64] [--ctx 2048] [--bench] [--profile]";
+
     fn parse() -> Result<Args, String> {
-        let mut a = Args { model: String::new(), ids: None, n: 64, bench: false, profile: false, max_ctx: 2048 };
+        let mut a = Args {
+            n: 64,
+            max_ctx: 2048,
+            ..Default::default()
+        };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
             let mut val = || it.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
                 "--model" | "-m" => a.model = val()?,
+                "--prompt" | "-p" => a.prompt = Some(val()?),
                 "--ids" => {
-                    a.ids = Some(val()?.split(',').map(|s| s.trim().parse::<u32>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?)
+                    a.ids = Some(
+                        val()?
+                            .split(',')
+                            .map(|s| s.trim().parse::<u32>().map_err(|e| e.to_string()))
+                            .collect::<Result<_, _>>()?,
+                    )
                 }
+                "--chat" => a.chat = true,
+                "--template" => a.template = Some(val()?),
+                "--system" => a.system = Some(val()?),
                 "-n" => a.n = val()?.parse().map_err(|e| format!("-n: {e}"))?,
                 "--ctx" => a.max_ctx = val()?.parse().map_err(|e| format!("--ctx: {e}"))?,
                 "--bench" => a.bench = true,
                 "--profile" => a.profile = true,
-                other => return Err(format!("unknown argument {other}")),
+                "--help" | "-h" => return Err(USAGE.into()),
+                other => return Err(format!("unknown argument {other}\n{USAGE}")),
             }
         }
         if a.model.is_empty() {
-            return Err("--model is required".into());
+            return Err(format!("--model is required\n{USAGE}"));
         }
         Ok(a)
+    }
+
+    /// Peak resident memory (VmHWM) in MiB, from /proc on Linux.
+    fn peak_rss_mb() -> Option<f64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
     }
 
     pub fn run() -> Result<(), String> {
@@ -56,42 +95,101 @@ mod native {
         let gpu = pollster::block_on(Gpu::new()).map_err(|e| e.to_string())?;
         let mut src = FileSource::open(&args.model).map_err(|e| e.to_string())?;
         let content = pollster::block_on(Content::read(&mut src)).map_err(|e| e.to_string())?;
-        let options = ModelOptions { max_ctx: args.max_ctx, ..Default::default() };
+        let tokenizer = Tokenizer::from_gguf(&content).map_err(|e| e.to_string())?;
+        let options = ModelOptions {
+            max_ctx: args.max_ctx,
+            ..Default::default()
+        };
         let mut model =
-            pollster::block_on(Model::load_with_content(&gpu, &content, &mut src, options)).map_err(|e| e.to_string())?;
+            pollster::block_on(Model::load_with_content(&gpu, &content, &mut src, options))
+                .map_err(|e| e.to_string())?;
         let load_s = t0.elapsed().as_secs_f64();
-        eprintln!("loaded in {load_s:.2}s: {:?}, {} dispatches per step", model.config, model.plan_len());
+        eprintln!(
+            "loaded {} in {load_s:.2}s on {} ({} dispatches per token)",
+            args.model,
+            gpu.summary.name,
+            model.plan_len()
+        );
+
+        let template = match args.template.as_deref() {
+            Some("chatml") => Some(ChatTemplate::ChatMl {
+                default_system: None,
+            }),
+            Some("agent-flan") => Some(ChatTemplate::AgentFlan),
+            Some(other) => return Err(format!("unknown template {other}")),
+            None => ChatTemplate::from_gguf(&content),
+        };
+        let (prompt_ids, stop_text) = match (&args.ids, &args.prompt) {
+            (Some(ids), _) => (ids.clone(), None),
+            (None, Some(p)) if args.chat => {
+                let t = template
+                    .ok_or("--chat: the model has no recognised chat template; pass --template")?;
+                let mut msgs = Vec::new();
+                if let Some(s) = &args.system {
+                    msgs.push(Message::new(Role::System, s.clone()));
+                }
+                msgs.push(Message::new(Role::User, p.clone()));
+                (
+                    tokenizer.encode(&t.render(&msgs, true), true),
+                    Some(t.stop_string()),
+                )
+            }
+            (None, Some(p)) => (tokenizer.encode(p, false), None),
+            (None, None) => return Err(format!("--prompt or --ids is required\n{USAGE}")),
+        };
         if args.profile {
-            let rows = model.profile_step(args.ids.as_ref().and_then(|v| v.first().copied()).unwrap_or(1)).map_err(|e| e.to_string())?;
+            let rows = model
+                .profile_step(prompt_ids[0])
+                .map_err(|e| e.to_string())?;
+            let total: f64 = rows.iter().map(|r| r.1).sum();
             for (label, s, n) in rows {
-                eprintln!("{label:>16} {n:>4} x  {:>9.3} ms", s * 1e3);
+                eprintln!(
+                    "{label:>16} {n:>4} x {:>9.3} ms  {:>5.1}%",
+                    s * 1e3,
+                    100.0 * s / total
+                );
             }
             return Ok(());
         }
-        let prompt = args.ids.clone().ok_or("--ids is required until the tokenizer lands")?;
-        let t1 = Instant::now();
-        let first = pollster::block_on(model.prefill(&prompt)).map_err(|e| e.to_string())?;
-        let prefill_s = t1.elapsed().as_secs_f64();
-        let mut out = vec![first];
-        let t2 = Instant::now();
-        while out.len() < args.n {
-            let next = pollster::block_on(model.decode(*out.last().unwrap())).map_err(|e| e.to_string())?;
-            out.push(next);
-            if !args.bench {
-                println!("{next}");
-            }
+
+        let mut stop_ids: Vec<u32> = tokenizer.eos.into_iter().collect();
+        if let Some(id) = stop_text.and_then(|s| tokenizer.token_id(s)) {
+            stop_ids.push(id);
         }
-        let decode_s = t2.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let mut first_at = None;
+        let mut text = String::new();
+        let mut decoder = StreamDecoder::default();
+        let stdout = std::io::stdout();
+        let generated = pollster::block_on(model.generate(&prompt_ids, args.n, &stop_ids, |id| {
+            first_at.get_or_insert_with(Instant::now);
+            let piece = decoder.push(&tokenizer, id);
+            if !args.bench {
+                let mut out = stdout.lock();
+                let _ = out.write_all(piece.as_bytes());
+                let _ = out.flush();
+            }
+            text.push_str(&piece);
+            stop_text.is_none_or(|s| !text.contains(s))
+        }))
+        .map_err(|e| e.to_string())?;
+        let end = Instant::now();
+        let first_at = first_at.unwrap_or(end);
+        let prefill_s = (first_at - t1).as_secs_f64();
+        let decode_s = (end - first_at).as_secs_f64();
         if args.bench {
             let json = serde_json::json!({
                 "load_s": load_s,
-                "prefill_tokens": prompt.len(),
-                "prefill_tok_s": prompt.len() as f64 / prefill_s,
-                "decode_tokens": out.len() - 1,
-                "decode_tok_s": (out.len() - 1) as f64 / decode_s,
+                "prefill_tokens": prompt_ids.len(),
+                "prefill_tok_s": prompt_ids.len() as f64 / prefill_s,
+                "decode_tokens": generated.len().saturating_sub(1),
+                "decode_tok_s": generated.len().saturating_sub(1) as f64 / decode_s.max(1e-9),
+                "peak_rss_mb": peak_rss_mb(),
                 "adapter": gpu.summary.name,
             });
             println!("{json}");
+        } else {
+            println!();
         }
         Ok(())
     }

@@ -9,14 +9,15 @@
 //! Dimensions are kept in GGUF order: `dims[0]` is ggml's `ne0`, the contiguous row length.
 
 pub mod source;
+pub mod synthetic;
 pub mod writer;
 
 use crate::quant::GgmlDType;
 use std::collections::BTreeMap;
 
-pub use source::{ByteSource, MemorySource};
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;
+pub use source::{ByteSource, MemorySource};
 
 /// `GGUF` as stored at byte 0.
 pub const GGUF_MAGIC: [u8; 4] = *b"GGUF";
@@ -47,8 +48,15 @@ pub enum GgufError {
     BadMagic([u8; 4]),
     #[error("unsupported GGUF version {0} (this reader handles 2 and 3)")]
     UnsupportedVersion(u32),
-    #[error("file truncated at byte {at}: {what} needs {needed} more bytes, the file has {available}")]
-    Truncated { at: u64, what: String, needed: u64, available: u64 },
+    #[error(
+        "file truncated at byte {at}: {what} needs {needed} more bytes, the file has {available}"
+    )]
+    Truncated {
+        at: u64,
+        what: String,
+        needed: u64,
+        available: u64,
+    },
     #[error("GGUF header is larger than {MAX_HEADER_BYTES} bytes")]
     HeaderTooLarge,
     // === metadata ===
@@ -69,7 +77,11 @@ pub enum GgufError {
     #[error("metadata key {0:?} is missing")]
     MissingKey(String),
     #[error("metadata key {key:?} has type {got}, expected {expected}")]
-    WrongType { key: String, expected: &'static str, got: &'static str },
+    WrongType {
+        key: String,
+        expected: &'static str,
+        got: &'static str,
+    },
     #[error("general.alignment {0} is not a non-zero power of two")]
     BadAlignment(u64),
     // === tensor infos ===
@@ -81,19 +93,41 @@ pub enum GgufError {
     UnknownGgmlType { name: String, ty: u32 },
     #[error("tensor {name:?}: the product of dimensions {dims:?} overflows")]
     DimOverflow { name: String, dims: Vec<u64> },
-    #[error("tensor {name:?}: row length {ne0} is not a multiple of the {dtype} block size {block}")]
-    PartialBlock { name: String, ne0: u64, dtype: GgmlDType, block: u64 },
-    #[error("tensor {name:?}: data offset {offset} is not a multiple of the alignment {alignment}")]
-    Misaligned { name: String, offset: u64, alignment: u64 },
+    #[error(
+        "tensor {name:?}: row length {ne0} is not a multiple of the {dtype} block size {block}"
+    )]
+    PartialBlock {
+        name: String,
+        ne0: u64,
+        dtype: GgmlDType,
+        block: u64,
+    },
+    #[error(
+        "tensor {name:?}: data offset {offset} is not a multiple of the alignment {alignment}"
+    )]
+    Misaligned {
+        name: String,
+        offset: u64,
+        alignment: u64,
+    },
     #[error("tensor {name:?}: data [{offset}, {end}) runs past the end of the data section ({data_len} bytes)")]
-    TensorPastEnd { name: String, offset: u64, end: u64, data_len: u64 },
+    TensorPastEnd {
+        name: String,
+        offset: u64,
+        end: u64,
+        data_len: u64,
+    },
     #[error("duplicate tensor name {0:?}")]
     DuplicateTensor(String),
     #[error("no tensor named {0:?}")]
     MissingTensor(String),
     // === source ===
     #[error("reading bytes [{offset}, {end}) failed: {message}")]
-    Io { offset: u64, end: u64, message: String },
+    Io {
+        offset: u64,
+        end: u64,
+        message: String,
+    },
 }
 
 /// A metadata value. Arrays may nest (up to [`MAX_VALUE_DEPTH`]).
@@ -264,7 +298,11 @@ impl Content {
     /// If the header needs more than `bytes` holds but the file is long enough, returns
     /// `Err(NeedMore(n))` with the prefix length to try next.
     fn parse_prefix(bytes: &[u8], file_len: u64) -> Result<Content, ParseStop> {
-        let mut c = Cursor { buf: bytes, pos: 0, file_len };
+        let mut c = Cursor {
+            buf: bytes,
+            pos: 0,
+            file_len,
+        };
         let magic: [u8; 4] = c.take(4, "magic")?.try_into().expect("4 bytes");
         if magic != GGUF_MAGIC {
             return Err(GgufError::BadMagic(magic).into());
@@ -318,35 +356,74 @@ impl Content {
             }
             let ty = c.u32("tensor type")?;
             let offset = c.u64("tensor offset")?;
-            let dtype = GgmlDType::from_u32(ty).ok_or_else(|| GgufError::UnknownGgmlType { name: name.clone(), ty })?;
+            let dtype = GgmlDType::from_u32(ty).ok_or_else(|| GgufError::UnknownGgmlType {
+                name: name.clone(),
+                ty,
+            })?;
             let n_elements = dims
                 .iter()
                 .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-                .ok_or_else(|| GgufError::DimOverflow { name: name.clone(), dims: dims.clone() })?;
+                .ok_or_else(|| GgufError::DimOverflow {
+                    name: name.clone(),
+                    dims: dims.clone(),
+                })?;
             let ne0 = dims.first().copied().unwrap_or(1);
             if ne0 % dtype.block_size() != 0 {
-                return Err(GgufError::PartialBlock { name, ne0, dtype, block: dtype.block_size() }.into());
+                return Err(GgufError::PartialBlock {
+                    name,
+                    ne0,
+                    dtype,
+                    block: dtype.block_size(),
+                }
+                .into());
             }
             let n_bytes = dtype
                 .bytes_for(n_elements)
-                .ok_or_else(|| GgufError::DimOverflow { name: name.clone(), dims: dims.clone() })?;
+                .ok_or_else(|| GgufError::DimOverflow {
+                    name: name.clone(),
+                    dims: dims.clone(),
+                })?;
             if offset % alignment != 0 {
-                return Err(GgufError::Misaligned { name, offset, alignment }.into());
+                return Err(GgufError::Misaligned {
+                    name,
+                    offset,
+                    alignment,
+                }
+                .into());
             }
             if !names.insert(name.clone()) {
                 return Err(GgufError::DuplicateTensor(name).into());
             }
-            tensor_infos.push(TensorInfo { name, dims, dtype, offset, n_bytes });
+            tensor_infos.push(TensorInfo {
+                name,
+                dims,
+                dtype,
+                offset,
+                n_bytes,
+            });
         }
         let data_offset = c.pos.div_ceil(alignment) * alignment;
         let data_len = file_len.saturating_sub(data_offset);
         for t in &tensor_infos {
-            let end = t.offset.checked_add(t.n_bytes).unwrap_or(u64::MAX);
+            let end = t.offset.saturating_add(t.n_bytes);
             if end > data_len {
-                return Err(GgufError::TensorPastEnd { name: t.name.clone(), offset: t.offset, end, data_len }.into());
+                return Err(GgufError::TensorPastEnd {
+                    name: t.name.clone(),
+                    offset: t.offset,
+                    end,
+                    data_len,
+                }
+                .into());
             }
         }
-        Ok(Content { version, metadata, tensor_infos, alignment, data_offset, file_len })
+        Ok(Content {
+            version,
+            metadata,
+            tensor_infos,
+            alignment,
+            data_offset,
+            file_len,
+        })
     }
 
     /// Parses a GGUF header held entirely in memory.
@@ -368,7 +445,9 @@ impl Content {
             if (buf.len() as u64) < want {
                 let start = buf.len() as u64;
                 buf.resize(want as usize, 0);
-                source.read_exact_at(start, &mut buf[start as usize..]).await?;
+                source
+                    .read_exact_at(start, &mut buf[start as usize..])
+                    .await?;
             }
             match Self::parse_prefix(&buf, file_len) {
                 Ok(c) => return Ok(c),
@@ -392,32 +471,49 @@ impl Content {
     }
 
     pub fn get(&self, key: &str) -> Result<&Value, GgufError> {
-        self.metadata.get(key).ok_or_else(|| GgufError::MissingKey(key.to_string()))
+        self.metadata
+            .get(key)
+            .ok_or_else(|| GgufError::MissingKey(key.to_string()))
     }
 
     fn wrong(&self, key: &str, expected: &'static str) -> GgufError {
         let got = self.metadata.get(key).map_or("missing", Value::type_name);
-        GgufError::WrongType { key: key.to_string(), expected, got }
+        GgufError::WrongType {
+            key: key.to_string(),
+            expected,
+            got,
+        }
     }
 
     pub fn get_u64(&self, key: &str) -> Result<u64, GgufError> {
-        self.get(key)?.as_u64().ok_or_else(|| self.wrong(key, "unsigned integer"))
+        self.get(key)?
+            .as_u64()
+            .ok_or_else(|| self.wrong(key, "unsigned integer"))
     }
 
     pub fn get_f32(&self, key: &str) -> Result<f32, GgufError> {
-        self.get(key)?.as_f64().map(|v| v as f32).ok_or_else(|| self.wrong(key, "number"))
+        self.get(key)?
+            .as_f64()
+            .map(|v| v as f32)
+            .ok_or_else(|| self.wrong(key, "number"))
     }
 
     pub fn get_str(&self, key: &str) -> Result<&str, GgufError> {
-        self.get(key)?.as_str().ok_or_else(|| self.wrong(key, "string"))
+        self.get(key)?
+            .as_str()
+            .ok_or_else(|| self.wrong(key, "string"))
     }
 
     pub fn get_bool(&self, key: &str) -> Result<bool, GgufError> {
-        self.get(key)?.as_bool().ok_or_else(|| self.wrong(key, "bool"))
+        self.get(key)?
+            .as_bool()
+            .ok_or_else(|| self.wrong(key, "bool"))
     }
 
     pub fn get_array(&self, key: &str) -> Result<&[Value], GgufError> {
-        self.get(key)?.as_array().ok_or_else(|| self.wrong(key, "array"))
+        self.get(key)?
+            .as_array()
+            .ok_or_else(|| self.wrong(key, "array"))
     }
 
     /// Reads one tensor's bytes in pieces of at most `chunk` bytes, handing each piece and its
@@ -435,7 +531,9 @@ impl Content {
         let mut done = 0u64;
         while done < info.n_bytes {
             let n = ((info.n_bytes - done) as usize).min(chunk);
-            source.read_exact_at(self.data_offset + info.offset + done, &mut buf[..n]).await?;
+            source
+                .read_exact_at(self.data_offset + info.offset + done, &mut buf[..n])
+                .await?;
             sink(done, &buf[..n]);
             done += n as u64;
         }
@@ -443,9 +541,15 @@ impl Content {
     }
 
     /// Reads one tensor whole (for small tensors and tests).
-    pub async fn read_tensor<S: ByteSource>(&self, source: &mut S, info: &TensorInfo) -> Result<Vec<u8>, GgufError> {
+    pub async fn read_tensor<S: ByteSource>(
+        &self,
+        source: &mut S,
+        info: &TensorInfo,
+    ) -> Result<Vec<u8>, GgufError> {
         let mut out = vec![0u8; info.n_bytes as usize];
-        source.read_exact_at(self.data_offset + info.offset, &mut out).await?;
+        source
+            .read_exact_at(self.data_offset + info.offset, &mut out)
+            .await?;
         Ok(out)
     }
 }
@@ -474,7 +578,13 @@ impl<'a> Cursor<'a> {
     fn ensure(&self, n: u64, what: &str) -> Result<(), ParseStop> {
         let available = self.file_len.saturating_sub(self.pos);
         if n > available {
-            return Err(GgufError::Truncated { at: self.pos, what: what.to_string(), needed: n, available }.into());
+            return Err(GgufError::Truncated {
+                at: self.pos,
+                what: what.to_string(),
+                needed: n,
+                available,
+            }
+            .into());
         }
         let end = self.pos + n;
         if end > self.buf.len() as u64 {
@@ -572,7 +682,13 @@ impl<'a> Cursor<'a> {
                 }
                 Value::Array(items)
             }
-            other => return Err(GgufError::UnknownValueType { at: self.pos - 4, ty: other }.into()),
+            other => {
+                return Err(GgufError::UnknownValueType {
+                    at: self.pos - 4,
+                    ty: other,
+                }
+                .into())
+            }
         })
     }
 }

@@ -39,7 +39,9 @@ impl<B: AsRef<[u8]>> ByteSource for MemorySource<B> {
 
     async fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), GgufError> {
         let data = self.0.as_ref();
-        let end = offset.checked_add(buf.len() as u64).filter(|&e| e <= data.len() as u64);
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|&e| e <= data.len() as u64);
         match end {
             Some(end) => {
                 buf.copy_from_slice(&data[offset as usize..end as usize]);
@@ -62,7 +64,11 @@ pub struct FileSource {
 impl FileSource {
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<FileSource, GgufError> {
         let path = path.as_ref();
-        let io = |e: std::io::Error| GgufError::Io { offset: 0, end: 0, message: format!("{}: {e}", path.display()) };
+        let io = |e: std::io::Error| GgufError::Io {
+            offset: 0,
+            end: 0,
+            message: format!("{}: {e}", path.display()),
+        };
         let file = std::fs::File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         Ok(FileSource { file, len })
@@ -77,12 +83,23 @@ impl ByteSource for FileSource {
 
     async fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), GgufError> {
         use std::io::{Read, Seek, SeekFrom};
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > self.len)
+        {
             return Err(out_of_range(offset, buf.len(), self.len));
         }
-        let io = |e: std::io::Error| GgufError::Io { offset, end: offset + buf.len() as u64, message: e.to_string() };
+        let io = |e: std::io::Error| GgufError::Io {
+            offset,
+            end: offset + buf.len() as u64,
+            message: e.to_string(),
+        };
         self.file.seek(SeekFrom::Start(offset)).map_err(io)?;
         let n = buf.len();
-        self.file.read_exact(buf).map_err(|e| GgufError::Io { offset, end: offset + n as u64, message: e.to_string() })
+        self.file.read_exact(buf).map_err(|e| GgufError::Io {
+            offset,
+            end: offset + n as u64,
+            message: e.to_string(),
+        })
     }
 }

@@ -16,7 +16,9 @@ pub struct TensorSpec {
 
 impl TensorSpec {
     pub fn n_bytes(&self) -> u64 {
-        self.dtype.bytes_for(self.dims.iter().product()).expect("whole blocks")
+        self.dtype
+            .bytes_for(self.dims.iter().product())
+            .expect("whole blocks")
     }
 }
 
@@ -31,7 +33,12 @@ pub struct GgufWriter {
 
 impl Default for GgufWriter {
     fn default() -> Self {
-        GgufWriter { version: 3, alignment: DEFAULT_ALIGNMENT, metadata: Vec::new(), tensors: Vec::new() }
+        GgufWriter {
+            version: 3,
+            alignment: DEFAULT_ALIGNMENT,
+            metadata: Vec::new(),
+            tensors: Vec::new(),
+        }
     }
 }
 
@@ -79,7 +86,11 @@ impl GgufWriter {
     }
 
     pub fn tensor(&mut self, name: &str, dims: &[u64], dtype: GgmlDType) -> &mut Self {
-        self.tensors.push(TensorSpec { name: name.to_string(), dims: dims.to_vec(), dtype });
+        self.tensors.push(TensorSpec {
+            name: name.to_string(),
+            dims: dims.to_vec(),
+            dtype,
+        });
         self
     }
 
@@ -123,7 +134,8 @@ impl GgufWriter {
             header.extend_from_slice(&t.dtype.to_u32().to_le_bytes());
             header.extend_from_slice(&off.to_le_bytes());
         }
-        let pad = header.len().div_ceil(self.alignment as usize) * self.alignment as usize - header.len();
+        let pad =
+            header.len().div_ceil(self.alignment as usize) * self.alignment as usize - header.len();
         header.resize(header.len() + pad, 0);
         w.write_all(&header)?;
         let mut at = 0u64;
@@ -141,7 +153,12 @@ impl GgufWriter {
         assert_eq!(tensor_data.len(), self.tensors.len());
         let mut out = Vec::new();
         self.write(&mut out, |i, spec, w| {
-            assert_eq!(tensor_data[i].len() as u64, spec.n_bytes(), "tensor {} size", spec.name);
+            assert_eq!(
+                tensor_data[i].len() as u64,
+                spec.n_bytes(),
+                "tensor {} size",
+                spec.name
+            );
             w.write_all(&tensor_data[i])
         })
         .expect("writing to a Vec cannot fail");

@@ -34,7 +34,10 @@ impl LlamaConfig {
         }
         let u = |key: &str| -> Result<u32, ModelError> {
             let v = c.get_u64(key)?;
-            u32::try_from(v).map_err(|_| ModelError::BadConfig { key: "llama.*", message: format!("{key} = {v} is too large") })
+            u32::try_from(v).map_err(|_| ModelError::BadConfig {
+                key: "llama.*",
+                message: format!("{key} = {v} is too large"),
+            })
         };
         let n_head = u("llama.attention.head_count")?;
         let n_kv_head = match c.metadata.get("llama.attention.head_count_kv") {
@@ -54,9 +57,17 @@ impl LlamaConfig {
             None => head_dim,
         };
         if n_rot % 2 != 0 || n_rot > head_dim {
-            return Err(ModelError::BadConfig { key: "llama.rope.dimension_count", message: format!("{n_rot}") });
+            return Err(ModelError::BadConfig {
+                key: "llama.rope.dimension_count",
+                message: format!("{n_rot}"),
+            });
         }
-        let vocab = c.tensor("token_embd.weight")?.dims.get(1).copied().unwrap_or(0) as u32;
+        let vocab = c
+            .tensor("token_embd.weight")?
+            .dims
+            .get(1)
+            .copied()
+            .unwrap_or(0) as u32;
         Ok(LlamaConfig {
             n_layer: u("llama.block_count")?,
             dim,

@@ -23,7 +23,11 @@ pub enum ModelError {
     #[error("tensor {tensor:?} has type {dtype}, which the GPU kernels do not support")]
     UnsupportedType { tensor: String, dtype: GgmlDType },
     #[error("tensor {tensor:?} has shape {got:?}, expected {expected:?}")]
-    Shape { tensor: String, expected: Vec<u64>, got: Vec<u64> },
+    Shape {
+        tensor: String,
+        expected: Vec<u64>,
+        got: Vec<u64>,
+    },
     #[error("invalid hyper-parameter {key}: {message}")]
     BadConfig { key: &'static str, message: String },
     #[error("the context is full ({max_ctx} positions)")]

@@ -5,7 +5,6 @@ use wgpu::util::DeviceExt;
 
 pub const WORKGROUP_SIZE: u32 = 256;
 
-
 /// Splits `threads` into a 2-D grid of workgroups; returns (x, y, threads per grid row).
 pub fn grid_for(threads: u32) -> (u32, u32, u32) {
     let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
@@ -21,18 +20,24 @@ pub struct ResidualAdd {
 
 impl ResidualAdd {
     pub fn new(gpu: &Gpu) -> Self {
-        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("elementwise.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../kernels/elementwise.wgsl").into()),
-        });
-        let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("residual_add"),
-            layout: None,
-            module: &module,
-            entry_point: Some("residual_add"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let module = gpu
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("elementwise.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(
+                    include_str!("../kernels/elementwise.wgsl").into(),
+                ),
+            });
+        let pipeline = gpu
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some("residual_add"),
+                layout: None,
+                module: &module,
+                entry_point: Some("residual_add"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
         ResidualAdd { pipeline }
     }
 
@@ -47,19 +52,33 @@ impl ResidualAdd {
         len: u32,
     ) {
         let (x, y, row_stride) = grid_for(len);
-        let params = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("residual_add params"),
-            contents: bytemuck::cast_slice(&[len, row_stride]),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let params = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("residual_add params"),
+                contents: bytemuck::cast_slice(&[len, row_stride]),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("residual_add"),
             layout: &self.pipeline.get_bind_group_layout(0),
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: a.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: b.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: out.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: params.as_entire_binding() },
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: a.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: b.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: out.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: params.as_entire_binding(),
+                },
             ],
         });
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -73,7 +92,11 @@ impl ResidualAdd {
 
     /// Uploads `a` and `b`, runs the kernel and reads the sum back.
     pub async fn run(&self, gpu: &Gpu, a: &[f32], b: &[f32]) -> Result<Vec<f32>, GpuError> {
-        assert_eq!(a.len(), b.len(), "residual_add operands must have the same length");
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "residual_add operands must have the same length"
+        );
         let a_buf = gpu.storage_buffer("a", a);
         let b_buf = gpu.storage_buffer("b", b);
         let out = gpu.empty_f32_buffer("out", a.len());
@@ -109,7 +132,10 @@ pub async fn gpu_smoke_check(gpu: &Gpu) -> Result<usize, String> {
     let len = 256 * 65_535 + 1000;
     let a = test_values(1, len);
     let b = test_values(2, len);
-    let got = ResidualAdd::new(gpu).run(gpu, &a, &b).await.map_err(|e| e.to_string())?;
+    let got = ResidualAdd::new(gpu)
+        .run(gpu, &a, &b)
+        .await
+        .map_err(|e| e.to_string())?;
     let want = residual_add_reference(&a, &b);
     if got.len() != want.len() {
         return Err(format!("length {} != {}", got.len(), want.len()));

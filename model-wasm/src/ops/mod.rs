@@ -13,7 +13,9 @@
 pub mod elementwise;
 pub mod reference;
 
-pub use elementwise::{gpu_smoke_check, grid_for, residual_add_reference, test_values, ResidualAdd};
+pub use elementwise::{
+    gpu_smoke_check, grid_for, residual_add_reference, test_values, ResidualAdd,
+};
 
 use crate::gpu::Gpu;
 use crate::quant::GgmlDType;
@@ -175,7 +177,10 @@ impl Dispatch {
 pub fn submit(gpu: &Gpu, dispatches: &[&Dispatch]) {
     let mut encoder = gpu.device.create_command_encoder(&Default::default());
     {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ops"), timestamp_writes: None });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("ops"),
+            timestamp_writes: None,
+        });
         for d in dispatches {
             d.record(&mut pass);
         }
@@ -206,18 +211,21 @@ pub struct Kernels {
 }
 
 fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputePipeline {
-    let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(label),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
-    });
-    gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(label),
-        layout: None,
-        module: &module,
-        entry_point: Some(entry),
-        compilation_options: Default::default(),
-        cache: None,
-    })
+    let module = gpu
+        .device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+    gpu.device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
 }
 
 impl Kernels {
@@ -234,10 +242,20 @@ impl Kernels {
         let mut get_rows = HashMap::new();
         for &dt in dtypes {
             mat_vec.entry(dt).or_insert_with(|| {
-                pipeline(gpu, &format!("mat_vec_{dt}"), &compose(dt, threads_per_row, source::MAT_VEC), "mat_vec")
+                pipeline(
+                    gpu,
+                    &format!("mat_vec_{dt}"),
+                    &compose(dt, threads_per_row, source::MAT_VEC),
+                    "mat_vec",
+                )
             });
             get_rows.entry(dt).or_insert_with(|| {
-                pipeline(gpu, &format!("get_rows_{dt}"), &compose(dt, 1, source::GET_ROWS), "get_rows")
+                pipeline(
+                    gpu,
+                    &format!("get_rows_{dt}"),
+                    &compose(dt, 1, source::GET_ROWS),
+                    "get_rows",
+                )
             });
         }
         let with_numeric = |s: &str| format!("{}\n{s}", source::NUMERIC);
@@ -247,11 +265,21 @@ impl Kernels {
             rms_norm: pipeline(gpu, "rms_norm", source::NORM, "rms_norm"),
             rope: pipeline(gpu, "rope", source::ROPE, "rope"),
             kv_write: pipeline(gpu, "kv_write", &with_numeric(source::KV_WRITE), "kv_write"),
-            attention: pipeline(gpu, "attention", &with_numeric(source::ATTENTION), "attention"),
+            attention: pipeline(
+                gpu,
+                "attention",
+                &with_numeric(source::ATTENTION),
+                "attention",
+            ),
             residual_add: pipeline(gpu, "residual_add", source::ELEMENTWISE, "residual_add"),
             swiglu: pipeline(gpu, "swiglu", source::ELEMENTWISE, "swiglu"),
             argmax: pipeline(gpu, "argmax", source::ARGMAX, "argmax"),
-            quantize_q8: pipeline(gpu, "quantize_q8", &with_numeric(source::QUANTIZE), "quantize_q8"),
+            quantize_q8: pipeline(
+                gpu,
+                "quantize_q8",
+                &with_numeric(source::QUANTIZE),
+                "quantize_q8",
+            ),
             threads_per_row,
         }
     }
@@ -269,11 +297,13 @@ impl Kernels {
         params: &[u8],
         workgroups: [u32; 3],
     ) -> Dispatch {
-        let params = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(&label),
-            contents: params,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let params = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(&label),
+                contents: params,
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
         Self::dispatch_with(gpu, label, pipeline, buffers, &params, None, workgroups)
     }
 
@@ -289,18 +319,32 @@ impl Kernels {
         let mut entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
             .collect();
-        entries.push(wgpu::BindGroupEntry { binding: buffers.len() as u32, resource: params.as_entire_binding() });
+        entries.push(wgpu::BindGroupEntry {
+            binding: buffers.len() as u32,
+            resource: params.as_entire_binding(),
+        });
         if let Some(step) = step {
-            entries.push(wgpu::BindGroupEntry { binding: buffers.len() as u32 + 1, resource: step.as_entire_binding() });
+            entries.push(wgpu::BindGroupEntry {
+                binding: buffers.len() as u32 + 1,
+                resource: step.as_entire_binding(),
+            });
         }
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(&label),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
-        Dispatch { label, pipeline: pipeline.clone(), bind_group, workgroups }
+        Dispatch {
+            label,
+            pipeline: pipeline.clone(),
+            bind_group,
+            workgroups,
+        }
     }
 
     fn with_step(
@@ -312,12 +356,22 @@ impl Kernels {
         step: &wgpu::Buffer,
         workgroups: [u32; 3],
     ) -> Dispatch {
-        let params = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(&label),
-            contents: params,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        Self::dispatch_with(gpu, label, pipeline, buffers, &params, Some(step), workgroups)
+        let params = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(&label),
+                contents: params,
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+        Self::dispatch_with(
+            gpu,
+            label,
+            pipeline,
+            buffers,
+            &params,
+            Some(step),
+            workgroups,
+        )
     }
 
     /// `y = W x` (or `y += W x` with `accumulate`), W `rows x cols` of `dtype` in GGUF layout.
@@ -335,7 +389,10 @@ impl Kernels {
         accumulate: bool,
     ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
-        assert!(cols % elems == 0, "mat_vec: cols {cols} is not a multiple of the {dtype} block ({elems})");
+        assert!(
+            cols.is_multiple_of(elems),
+            "mat_vec: cols {cols} is not a multiple of the {dtype} block ({elems})"
+        );
         let (gx, gy) = grid_2d(rows.div_ceil(MAT_VEC_WG / self.threads_per_row));
         let params = MatVecParams {
             rows,
@@ -345,8 +402,18 @@ impl Kernels {
             accumulate: accumulate as u32,
             _pad: [0; 3],
         };
-        let pipeline = self.mat_vec.get(&dtype).unwrap_or_else(|| panic!("mat_vec for {dtype} was not compiled"));
-        Self::dispatch(gpu, format!("mat_vec_{dtype}"), pipeline, &[w, x, y], bytemuck::bytes_of(&params), [gx, gy, 1])
+        let pipeline = self
+            .mat_vec
+            .get(&dtype)
+            .unwrap_or_else(|| panic!("mat_vec for {dtype} was not compiled"));
+        Self::dispatch(
+            gpu,
+            format!("mat_vec_{dtype}"),
+            pipeline,
+            &[w, x, y],
+            bytemuck::bytes_of(&params),
+            [gx, gy, 1],
+        )
     }
 
     /// `out = row step.token of the `vocab x cols` table `w``.
@@ -361,16 +428,53 @@ impl Kernels {
         step: &wgpu::Buffer,
     ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
-        assert!(cols % elems == 0, "get_rows: cols {cols} is not a multiple of the {dtype} block");
-        let params = GetRowsParams { cols, row_bytes: cols / elems * bytes, _pad: [0; 2] };
-        let pipeline = self.get_rows.get(&dtype).unwrap_or_else(|| panic!("get_rows for {dtype} was not compiled"));
-        Self::with_step(gpu, format!("get_rows_{dtype}"), pipeline, &[w, out], bytemuck::bytes_of(&params), step, [1, 1, 1])
+        assert!(
+            cols.is_multiple_of(elems),
+            "get_rows: cols {cols} is not a multiple of the {dtype} block"
+        );
+        let params = GetRowsParams {
+            cols,
+            row_bytes: cols / elems * bytes,
+            _pad: [0; 2],
+        };
+        let pipeline = self
+            .get_rows
+            .get(&dtype)
+            .unwrap_or_else(|| panic!("get_rows for {dtype} was not compiled"));
+        Self::with_step(
+            gpu,
+            format!("get_rows_{dtype}"),
+            pipeline,
+            &[w, out],
+            bytemuck::bytes_of(&params),
+            step,
+            [1, 1, 1],
+        )
     }
 
     /// `out = rms_norm(x) * weight` over `n` values.
-    pub fn rms_norm(&self, gpu: &Gpu, x: &wgpu::Buffer, weight: &wgpu::Buffer, out: &wgpu::Buffer, n: u32, eps: f32) -> Dispatch {
-        let params = RmsNormParams { n, eps, _pad: [0; 2] };
-        Self::dispatch(gpu, "rms_norm".into(), &self.rms_norm, &[x, weight, out], bytemuck::bytes_of(&params), [1, 1, 1])
+    pub fn rms_norm(
+        &self,
+        gpu: &Gpu,
+        x: &wgpu::Buffer,
+        weight: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        n: u32,
+        eps: f32,
+    ) -> Dispatch {
+        let params = RmsNormParams {
+            n,
+            eps,
+            _pad: [0; 2],
+        };
+        Self::dispatch(
+            gpu,
+            "rms_norm".into(),
+            &self.rms_norm,
+            &[x, weight, out],
+            bytemuck::bytes_of(&params),
+            [1, 1, 1],
+        )
     }
 
     /// Rotates `x` (`n_heads` heads of `head_dim`) in place at position `step.pos`.
@@ -385,9 +489,22 @@ impl Kernels {
         freq_base: f32,
         step: &wgpu::Buffer,
     ) -> Dispatch {
-        let params = RopeParams { n_heads, head_dim, n_rot, theta_scale: reference::rope_theta_scale(freq_base, n_rot) };
+        let params = RopeParams {
+            n_heads,
+            head_dim,
+            n_rot,
+            theta_scale: reference::rope_theta_scale(freq_base, n_rot),
+        };
         let threads = n_heads * n_rot / 2;
-        Self::with_step(gpu, "rope".into(), &self.rope, &[x], bytemuck::bytes_of(&params), step, [threads.div_ceil(64), 1, 1])
+        Self::with_step(
+            gpu,
+            "rope".into(),
+            &self.rope,
+            &[x],
+            bytemuck::bytes_of(&params),
+            step,
+            [threads.div_ceil(64), 1, 1],
+        )
     }
 
     /// Stores this step's K and V rows at `step.pos` in the caches.
@@ -403,7 +520,11 @@ impl Kernels {
         f16_cache: bool,
         step: &wgpu::Buffer,
     ) -> Dispatch {
-        let params = KvWriteParams { kv_dim, f16_cache: f16_cache as u32, _pad: [0; 2] };
+        let params = KvWriteParams {
+            kv_dim,
+            f16_cache: f16_cache as u32,
+            _pad: [0; 2],
+        };
         Self::with_step(
             gpu,
             "kv_write".into(),
@@ -428,7 +549,10 @@ impl Kernels {
         params: AttentionParams,
         step: &wgpu::Buffer,
     ) -> Dispatch {
-        assert!(params.n_head % params.n_kv_head == 0, "query heads must be a multiple of KV heads");
+        assert!(
+            params.n_head.is_multiple_of(params.n_kv_head),
+            "query heads must be a multiple of KV heads"
+        );
         Self::with_step(
             gpu,
             "attention".into(),
@@ -441,27 +565,72 @@ impl Kernels {
     }
 
     /// `out = a + b` over `len` values.
-    pub fn residual_add(&self, gpu: &Gpu, a: &wgpu::Buffer, b: &wgpu::Buffer, out: &wgpu::Buffer, len: u32) -> Dispatch {
+    pub fn residual_add(
+        &self,
+        gpu: &Gpu,
+        a: &wgpu::Buffer,
+        b: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        len: u32,
+    ) -> Dispatch {
         let (x, y, row_stride) = grid_for(len);
-        Self::dispatch(gpu, "residual_add".into(), &self.residual_add, &[a, b, out], bytemuck::cast_slice(&[len, row_stride]), [x, y, 1])
+        Self::dispatch(
+            gpu,
+            "residual_add".into(),
+            &self.residual_add,
+            &[a, b, out],
+            bytemuck::cast_slice(&[len, row_stride]),
+            [x, y, 1],
+        )
     }
 
     /// `out = silu(gate) * up` over `len` values.
-    pub fn swiglu(&self, gpu: &Gpu, gate: &wgpu::Buffer, up: &wgpu::Buffer, out: &wgpu::Buffer, len: u32) -> Dispatch {
+    pub fn swiglu(
+        &self,
+        gpu: &Gpu,
+        gate: &wgpu::Buffer,
+        up: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        len: u32,
+    ) -> Dispatch {
         let (x, y, row_stride) = grid_for(len);
-        Self::dispatch(gpu, "swiglu".into(), &self.swiglu, &[gate, up, out], bytemuck::cast_slice(&[len, row_stride]), [x, y, 1])
+        Self::dispatch(
+            gpu,
+            "swiglu".into(),
+            &self.swiglu,
+            &[gate, up, out],
+            bytemuck::cast_slice(&[len, row_stride]),
+            [x, y, 1],
+        )
     }
 
     /// `out = x` rounded as llama.cpp quantises activations to q8 (n a multiple of 32).
     #[track_caller]
     pub fn quantize_q8(&self, gpu: &Gpu, x: &wgpu::Buffer, out: &wgpu::Buffer, n: u32) -> Dispatch {
-        assert!(n % UNIT == 0, "quantize_q8: {n} is not a multiple of 32");
-        Self::dispatch(gpu, "quantize_q8".into(), &self.quantize_q8, &[x, out], bytemuck::cast_slice(&[n, 0, 0, 0]), [(n / UNIT).div_ceil(64), 1, 1])
+        assert!(
+            n.is_multiple_of(UNIT),
+            "quantize_q8: {n} is not a multiple of 32"
+        );
+        Self::dispatch(
+            gpu,
+            "quantize_q8".into(),
+            &self.quantize_q8,
+            &[x, out],
+            bytemuck::cast_slice(&[n, 0, 0, 0]),
+            [(n / UNIT).div_ceil(64), 1, 1],
+        )
     }
 
     /// `out[0] = argmax(logits[..n])`.
     pub fn argmax(&self, gpu: &Gpu, logits: &wgpu::Buffer, out: &wgpu::Buffer, n: u32) -> Dispatch {
-        Self::dispatch(gpu, "argmax".into(), &self.argmax, &[logits, out], bytemuck::cast_slice(&[n, 0, 0, 0]), [1, 1, 1])
+        Self::dispatch(
+            gpu,
+            "argmax".into(),
+            &self.argmax,
+            &[logits, out],
+            bytemuck::cast_slice(&[n, 0, 0, 0]),
+            [1, 1, 1],
+        )
     }
 }
 

@@ -27,7 +27,9 @@ pub fn quantize_q8(x: &[f32]) -> Vec<f32> {
             let d = amax / 127.0;
             let id = if d != 0.0 { 1.0 / d } else { 0.0 };
             let d16 = round_f16(d);
-            c.iter().map(move |v| (v * id).round() * d16).collect::<Vec<_>>()
+            c.iter()
+                .map(move |v| (v * id).round() * d16)
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -41,7 +43,14 @@ pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32) -> Vec<f32> {
 
 /// llama.cpp NORM-mode RoPE in place: pairs (2i, 2i+1) of each head rotate by
 /// `pos * theta_scale^i` (built by repeated multiplication, as ggml does).
-pub fn rope(x: &mut [f32], n_heads: usize, head_dim: usize, n_rot: usize, freq_base: f32, pos: u32) {
+pub fn rope(
+    x: &mut [f32],
+    n_heads: usize,
+    head_dim: usize,
+    n_rot: usize,
+    freq_base: f32,
+    pos: u32,
+) {
     let theta_scale = rope_theta_scale(freq_base, n_rot as u32);
     for h in 0..n_heads {
         let mut theta = pos as f32;
@@ -74,8 +83,10 @@ pub fn attention(
     let mut out = vec![0f32; n_head * head_dim];
     for h in 0..n_head {
         let kvh = h / (n_head / n_kv_head);
-        let qh: Vec<f32> =
-            q[h * head_dim..(h + 1) * head_dim].iter().map(|&v| if f16_inputs { round_f16(v) } else { v }).collect();
+        let qh: Vec<f32> = q[h * head_dim..(h + 1) * head_dim]
+            .iter()
+            .map(|&v| if f16_inputs { round_f16(v) } else { v })
+            .collect();
         let scores: Vec<f32> = (0..n_ctx)
             .map(|t| {
                 let k = &k_cache[t * kv_dim + kvh * head_dim..][..head_dim];
@@ -100,7 +111,10 @@ pub fn attention(
 
 /// `silu(gate) * up`.
 pub fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f32> {
-    gate.iter().zip(up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect()
+    gate.iter()
+        .zip(up)
+        .map(|(g, u)| g / (1.0 + (-g).exp()) * u)
+        .collect()
 }
 
 /// Index of the largest value, lowest index on ties.

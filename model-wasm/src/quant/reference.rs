@@ -5,7 +5,9 @@ use super::f16::{f16_to_f32, f32_to_f16};
 use super::GgmlDType;
 
 fn blocks<T: bytemuck::Pod>(bytes: &[u8]) -> impl Iterator<Item = T> + '_ {
-    bytes.chunks_exact(size_of::<T>()).map(bytemuck::pod_read_unaligned::<T>)
+    bytes
+        .chunks_exact(size_of::<T>())
+        .map(bytemuck::pod_read_unaligned::<T>)
 }
 
 /// Dequantises `bytes` (a whole number of blocks of `dtype`) to f32.
@@ -15,12 +17,24 @@ fn blocks<T: bytemuck::Pod>(bytes: &[u8]) -> impl Iterator<Item = T> + '_ {
 #[track_caller]
 pub fn dequantize(dtype: GgmlDType, bytes: &[u8]) -> Vec<f32> {
     let ts = dtype.type_size() as usize;
-    assert!(bytes.len() % ts == 0, "{} bytes is not a whole number of {dtype} blocks", bytes.len());
+    assert!(
+        bytes.len().is_multiple_of(ts),
+        "{} bytes is not a whole number of {dtype} blocks",
+        bytes.len()
+    );
     let n = bytes.len() / ts * dtype.block_size() as usize;
     let mut y = Vec::with_capacity(n);
     match dtype {
-        GgmlDType::F32 => y.extend(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
-        GgmlDType::F16 => y.extend(bytes.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))),
+        GgmlDType::F32 => y.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        ),
+        GgmlDType::F16 => y.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]]))),
+        ),
         GgmlDType::Q4_0 => {
             for b in blocks::<BlockQ4_0>(bytes) {
                 let d = f16_to_f32(b.d);
@@ -73,13 +87,13 @@ pub fn dequantize(dtype: GgmlDType, bytes: &[u8]) -> Vec<f32> {
                     let (sc2, m2) = scale_min_k4(2 * j + 1, &b.scales);
                     let (d1, m1) = (d * sc1 as f32, min * m1 as f32);
                     let (d2, m2) = (d * sc2 as f32, min * m2 as f32);
-                    for l in 0..32 {
-                        let hi = if b.qh[l] & u1 != 0 { 16 } else { 0 };
-                        y.push(d1 * ((ql[l] & 0xf) + hi) as f32 - m1);
+                    for (&q, &h) in ql.iter().zip(&b.qh) {
+                        let hi = if h & u1 != 0 { 16 } else { 0 };
+                        y.push(d1 * ((q & 0xf) + hi) as f32 - m1);
                     }
-                    for l in 0..32 {
-                        let hi = if b.qh[l] & u2 != 0 { 16 } else { 0 };
-                        y.push(d2 * ((ql[l] >> 4) + hi) as f32 - m2);
+                    for (&q, &h) in ql.iter().zip(&b.qh) {
+                        let hi = if h & u2 != 0 { 16 } else { 0 };
+                        y.push(d2 * ((q >> 4) + hi) as f32 - m2);
                     }
                 }
             }
@@ -127,7 +141,7 @@ pub fn mat_vec(dtype: GgmlDType, w: &[u8], rows: usize, cols: usize, x: &[f32]) 
 
 /// Quantises f32 values to Q8_0 (ggml `quantize_row_q8_0_ref`); used by the synthetic writer.
 pub fn quantize_q8_0(x: &[f32]) -> Vec<u8> {
-    assert!(x.len() % 32 == 0);
+    assert!(x.len().is_multiple_of(32));
     let mut out = Vec::with_capacity(x.len() / 32 * 34);
     for chunk in x.chunks_exact(32) {
         let amax = chunk.iter().fold(0f32, |a, v| a.max(v.abs()));
@@ -141,10 +155,12 @@ pub fn quantize_q8_0(x: &[f32]) -> Vec<u8> {
 
 /// Quantises f32 values to Q4_0 (ggml `quantize_row_q4_0_ref`).
 pub fn quantize_q4_0(x: &[f32]) -> Vec<u8> {
-    assert!(x.len() % 32 == 0);
+    assert!(x.len().is_multiple_of(32));
     let mut out = Vec::with_capacity(x.len() / 32 * 18);
     for chunk in x.chunks_exact(32) {
-        let max = chunk.iter().fold(0f32, |a, &v| if v.abs() > a.abs() { v } else { a });
+        let max = chunk
+            .iter()
+            .fold(0f32, |a, &v| if v.abs() > a.abs() { v } else { a });
         let d = max / -8.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         out.extend_from_slice(&f32_to_f16(d).to_le_bytes());
@@ -162,8 +178,10 @@ pub fn quantize_q4_0(x: &[f32]) -> Vec<u8> {
 pub fn random_blocks(dtype: GgmlDType, n_blocks: usize, seed: u64) -> Vec<u8> {
     let mut rng = SplitMix64(seed);
     let ts = dtype.type_size() as usize;
-    let mut bytes: Vec<u8> = (0..n_blocks * ts).map(|_| rng.next() as u8).collect();
-    let put_f16 = |buf: &mut [u8], at: usize, v: f32| buf[at..at + 2].copy_from_slice(&f32_to_f16(v).to_le_bytes());
+    let mut bytes: Vec<u8> = (0..n_blocks * ts).map(|_| rng.next_u64() as u8).collect();
+    let put_f16 = |buf: &mut [u8], at: usize, v: f32| {
+        buf[at..at + 2].copy_from_slice(&f32_to_f16(v).to_le_bytes())
+    };
     for b in 0..n_blocks {
         let base = b * ts;
         let scale = |rng: &mut SplitMix64, lo: f32, hi: f32| lo + (hi - lo) * rng.unit();
@@ -200,7 +218,7 @@ pub fn random_blocks(dtype: GgmlDType, n_blocks: usize, seed: u64) -> Vec<u8> {
 pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -209,7 +227,7 @@ impl SplitMix64 {
     }
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
     /// `n` values uniform in [-1, 1).
     pub fn values(&mut self, n: usize) -> Vec<f32> {

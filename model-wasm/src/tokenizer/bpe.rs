@@ -11,7 +11,9 @@ fn byte_to_char(b: u8) -> char {
         let mut t = ['\0'; 256];
         let mut n = 0u32;
         for b in 0..=255u8 {
-            let printable = (b'!'..=b'~').contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
+            let printable = (b'!'..=b'~').contains(&b)
+                || (0xa1..=0xac).contains(&b)
+                || (0xae..=0xff).contains(&b);
             t[b as usize] = if printable {
                 b as char
             } else {
@@ -25,7 +27,9 @@ fn byte_to_char(b: u8) -> char {
 
 fn char_to_byte(c: char) -> Option<u8> {
     static MAP: std::sync::OnceLock<HashMap<char, u8>> = std::sync::OnceLock::new();
-    MAP.get_or_init(|| (0..=255u8).map(|b| (byte_to_char(b), b)).collect()).get(&c).copied()
+    MAP.get_or_init(|| (0..=255u8).map(|b| (byte_to_char(b), b)).collect())
+        .get(&c)
+        .copied()
 }
 
 pub fn byte_encode(text: &str) -> String {

@@ -19,7 +19,11 @@ pub enum TokenizerError {
     #[error("pre-tokenizer {0:?} is not supported")]
     UnsupportedPre(String),
     #[error("tokenizer.ggml.{key}[{index}] is not a {expected}")]
-    BadEntry { key: &'static str, index: usize, expected: &'static str },
+    BadEntry {
+        key: &'static str,
+        index: usize,
+        expected: &'static str,
+    },
     #[error("merge {0:?} is not two space-separated tokens")]
     BadMerge(String),
 }
@@ -62,7 +66,15 @@ fn strings(c: &Content, key: &'static str) -> Result<Vec<String>, TokenizerError
     c.get_array(&format!("tokenizer.ggml.{key}"))?
         .iter()
         .enumerate()
-        .map(|(index, v)| v.as_str().map(str::to_string).ok_or(TokenizerError::BadEntry { key, index, expected: "string" }))
+        .map(|(index, v)| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or(TokenizerError::BadEntry {
+                    key,
+                    index,
+                    expected: "string",
+                })
+        })
         .collect()
 }
 
@@ -84,22 +96,34 @@ impl Tokenizer {
                 .enumerate()
                 .map(|(index, v)| match v {
                     Value::I32(t) => Ok(*t),
-                    _ => Err(TokenizerError::BadEntry { key: "token_type", index, expected: "i32" }),
+                    _ => Err(TokenizerError::BadEntry {
+                        key: "token_type",
+                        index,
+                        expected: "i32",
+                    }),
                 })
                 .collect::<Result<_, _>>()?,
             _ => vec![token_type::NORMAL; tokens.len()],
         };
         let mut merge_ranks = HashMap::new();
         for (rank, m) in strings(c, "merges")?.into_iter().enumerate() {
-            let (a, b) = m.split_once(' ').ok_or_else(|| TokenizerError::BadMerge(m.clone()))?;
+            let (a, b) = m
+                .split_once(' ')
+                .ok_or_else(|| TokenizerError::BadMerge(m.clone()))?;
             merge_ranks.insert((a.to_string(), b.to_string()), rank as u32);
         }
-        let ids = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        let ids = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
         let mut specials: Vec<(String, u32, i32)> = tokens
             .iter()
             .zip(&token_types)
             .enumerate()
-            .filter(|(_, (t, &ty))| (ty == token_type::CONTROL || ty == token_type::USER_DEFINED) && !t.is_empty())
+            .filter(|(_, (t, &ty))| {
+                (ty == token_type::CONTROL || ty == token_type::USER_DEFINED) && !t.is_empty()
+            })
             .map(|(i, (t, &ty))| (t.clone(), i as u32, ty))
             .collect();
         specials.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
@@ -137,7 +161,8 @@ impl Tokenizer {
         // Partition on special tokens (llama.cpp tokenizer_st_partition), then BPE the gaps.
         while i < rest.len() {
             let found = self.specials.iter().find(|(t, _, ty)| {
-                (parse_special || *ty == token_type::USER_DEFINED) && rest[i..].starts_with(t.as_str())
+                (parse_special || *ty == token_type::USER_DEFINED)
+                    && rest[i..].starts_with(t.as_str())
             });
             match found {
                 Some((t, id, _)) => {
@@ -164,7 +189,10 @@ impl Tokenizer {
                 match self.ids.get(&s) {
                     Some(&id) => out.push(id),
                     // Unknown merged symbol: fall back to one token per (byte-mapped) char.
-                    None => out.extend(s.chars().filter_map(|c| self.ids.get(&c.to_string()).copied())),
+                    None => out.extend(
+                        s.chars()
+                            .filter_map(|c| self.ids.get(&c.to_string()).copied()),
+                    ),
                 }
             }
         }
@@ -172,7 +200,9 @@ impl Tokenizer {
 
     /// The bytes a token stands for (control tokens render as their text only if `special`).
     pub fn token_bytes(&self, id: u32, special: bool) -> Vec<u8> {
-        let Some(text) = self.tokens.get(id as usize) else { return Vec::new() };
+        let Some(text) = self.tokens.get(id as usize) else {
+            return Vec::new();
+        };
         match self.token_types[id as usize] {
             token_type::CONTROL | token_type::UNKNOWN | token_type::UNUSED => {
                 if special {
@@ -188,7 +218,10 @@ impl Tokenizer {
 
     /// Decodes ids to text (invalid UTF-8 across the whole sequence becomes U+FFFD).
     pub fn decode(&self, ids: &[u32], special: bool) -> String {
-        let bytes: Vec<u8> = ids.iter().flat_map(|&id| self.token_bytes(id, special)).collect();
+        let bytes: Vec<u8> = ids
+            .iter()
+            .flat_map(|&id| self.token_bytes(id, special))
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }

@@ -175,3 +175,37 @@ test('export, clear, import round-trips byte for byte, and import reports bad li
     await screenshot(page, 'annotation-import');
   } finally { await b.close(); rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('reopening a file re-attaches its labels, and a changed sample is flagged', async () => {
+  const b = await openBrowser();
+  const dir = mkdtempSync(path.join(tmpdir(), 'afe-reopen-'));
+  const { writeFileSync } = await import('node:fs');
+  const row = (answer) => JSON.stringify({ id: 'audit_1', conversation: [
+    { role: 'user', content: 'What is 2+2?' }, { role: 'assistant', content: answer }] });
+  try {
+    const { page } = b;
+    const file = path.join(dir, 'audit.jsonl');
+    writeFileSync(file, row('4') + '\n');
+    await ready(page);
+    await page.getByTestId('file-input').setInputFiles(file);
+    await page.goto(`${BASE_URL}/?s=audit_1`);
+    await page.getByTestId('file-input').setInputFiles(file);
+    await page.locator('[data-testid=sample-view][data-id=audit_1]').waitFor();
+    await page.getByTestId('label-accept').click();
+    await waitSaved(page, 1);
+
+    await page.reload();
+    await ready(page, page.url());
+    await page.getByTestId('file-input').setInputFiles(file);
+    await page.waitForFunction(() => document.querySelector('[data-testid=annotation-status]')?.innerText === 'accepted');
+
+    writeFileSync(file, row('5') + '\n');
+    await page.reload();
+    await ready(page, page.url());
+    await page.getByTestId('file-input').setInputFiles(file);
+    await page.getByTestId('changed-note').waitFor();
+    assert.equal(await page.getByTestId('annotation-status').innerText(), 'changed since labelled');
+    assert.equal(await facetCount(page, 'changed'), 1);
+  } finally { await b.close(); rmSync(dir, { recursive: true, force: true }); }
+});
+

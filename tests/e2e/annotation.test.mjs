@@ -74,6 +74,10 @@ test('undo and redo, by key and by button', async () => {
   try {
     const { page } = b;
     await ready(page, `${BASE_URL}/?s=os_42`);
+    await page.keyboard.press('?');
+    assert.match(await page.getByTestId('help-overlay').innerText(), /ctrl-shift-z\s+redo/);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help-overlay').waitFor({ state: 'detached' });
     await page.getByTestId('label-accept').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=annotation-status]')?.innerText === 'accepted');
     await page.getByTestId('note').fill('tool output truncated');

@@ -25,6 +25,12 @@ pub fn base_path() -> String {
     if trimmed.is_empty() { String::new() } else { trimmed.to_string() }
 }
 
+/// An in-app link: the router's `base` applies only to relative paths, so absolute app
+/// paths are prefixed here, for deployments under a sub-path.
+pub fn href(path: &str) -> String {
+    format!("{}{path}", base_path())
+}
+
 /// An absolute URL for a file shipped with the site (data, models, icons).
 pub fn asset_url(relative: &str) -> String {
     format!("{}/{}", base_path(), relative.trim_start_matches('/'))
@@ -37,21 +43,32 @@ pub fn App() -> impl IntoView {
     Store::get().load(SourceSpec::Url { url: asset_url(DEFAULT_DATASET), name: DEFAULT_DATASET_NAME.into() });
     // Saved labels load from IndexedDB alongside the data.
     Labels::get();
+    let updated = RwSignal::new(
+        js_sys::Reflect::get(&gloo::utils::window(), &"afeUpdated".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false),
+    );
+    let on_update = gloo::events::EventListener::new(&gloo::utils::window(), "afe-updated", move |_| updated.set(true));
+    on_update.forget();
     view! {
         <Router base=base>
             <header class="topbar">
-                <A href="/" attr:class="brand">
+                <A href=href("/") attr:class="brand">
                     <span class="brand-mark">"F"</span>
                     <span class="brand-name">"Agent-FLAN Explorer"</span>
                 </A>
                 <nav class="topnav" aria-label="Main">
-                    <A href="/" exact=true>"Explorer"</A>
-                    <A href="/playground">"Agent playground"</A>
-                    <A href="/stats">"Stats"</A>
-                    <A href="/about">"About"</A>
+                    <A href=href("/") exact=true>"Explorer"</A>
+                    <A href=href("/playground")>"Agent playground"</A>
+                    <A href=href("/stats")>"Stats"</A>
+                    <A href=href("/about")>"About"</A>
                 </nav>
                 <WebGpuBadge/>
             </header>
+            {move || updated.get().then(|| view! {
+                <div class="update-banner" role="status" data-testid="update-banner">
+                    "A new version of Agent-FLAN Explorer was installed. "
+                    <button class="small" on:click=|_| { let _ = gloo::utils::window().location().reload(); }>"Reload to use it"</button>
+                </div>
+            })}
             <main class="page">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=ExplorerPage/>

@@ -40,7 +40,7 @@ impl ExplorerState {
                 pairs.push(("t".into(), turn.to_string()));
             }
         }
-        format!("/{}", query_string(&pairs))
+        crate::app::href(&format!("/{}", query_string(&pairs)))
     }
 
     pub fn with_query(&self, query: Query) -> ExplorerState {

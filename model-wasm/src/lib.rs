@@ -23,7 +23,7 @@
 //! let prompt = template.render(&[Message::new(Role::User, "Hi!")], true);
 //! let ids = tokenizer.encode(&prompt, true);
 //! let stop: Vec<u32> = tokenizer.token_id(template.stop_string()).into_iter().chain(tokenizer.eos).collect();
-//! let mut decoder = StreamDecoder::default();
+//! let mut decoder = StreamDecoder::continuation();
 //! model.generate(&ids, 64, &stop, |id| { print!("{}", decoder.push(&tokenizer, id)); true }).await?;
 //! # Ok(()) }
 //! ```

@@ -430,6 +430,34 @@ fn argmax_picks_the_first_maximum() {
 }
 
 #[test]
+fn top_k_returns_the_best_logits_in_order_with_ties_by_index() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(91);
+    for (n, top) in [(10usize, 10u32), (49_152, 64), (32_000, 40), (300, 1)] {
+        let mut x = rng.values(n);
+        if n > 100 {
+            for i in [n / 5, n / 4, n / 3] {
+                x[i] = 7.0; // a three-way tie
+            }
+        }
+        let out = gpu.storage_buffer("out", &vec![0u32; 2 * top as usize]);
+        let d = k.top_k(gpu, &gpu.storage_buffer("x", &x), &out, n as u32, top);
+        ops::submit(gpu, &[&d]);
+        let got: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&pollster::block_on(gpu.read_bytes(&out)).unwrap());
+        let mut want: Vec<(u32, f32)> = x.iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
+        want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for r in 0..top as usize {
+            assert_eq!(
+                (got[2 * r], f32::from_bits(got[2 * r + 1])),
+                want[r],
+                "n={n} rank {r}"
+            );
+        }
+    }
+}
+
+#[test]
 fn cpu_mat_vec_reference_agrees_with_dequantize_then_dot() {
     let w = random_blocks(GgmlDType::Q4K, 4, 3);
     let x = SplitMix64(2).values(512);

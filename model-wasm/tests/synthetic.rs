@@ -6,7 +6,7 @@
 use model_wasm::gguf::synthetic::{write_llama, LlamaShape, QuantMix};
 use model_wasm::gguf::MemorySource;
 use model_wasm::gpu::Gpu;
-use model_wasm::model::{Model, ModelOptions, Numerics};
+use model_wasm::model::{Model, ModelOptions, Numerics, Sampler, SamplingParams};
 
 #[test]
 fn synthetic_k_quant_model_loads_and_decodes_deterministically() {
@@ -42,6 +42,41 @@ fn synthetic_k_quant_model_loads_and_decodes_deterministically() {
         assert_eq!(a.len(), 8);
         assert!(a.iter().all(|&t| t < 300));
         assert_eq!(run(&mut model), a, "greedy decoding is deterministic");
+        // Sampling through the GPU top-k: temperature 0 is the greedy path; a seed repeats.
+        let greedy = SamplingParams {
+            temperature: 0.0,
+            ..Default::default()
+        };
+        model.reset();
+        let sampled = pollster::block_on(model.generate_sampled(
+            &[1, 2, 3],
+            8,
+            &[],
+            &mut Sampler::new(greedy),
+            |_| true,
+        ))
+        .unwrap();
+        assert_eq!(sampled, a);
+        let warm = SamplingParams {
+            temperature: 1.5,
+            top_k: 50,
+            top_p: 0.95,
+            seed: 3,
+        };
+        let draw = |model: &mut Model| {
+            model.reset();
+            pollster::block_on(model.generate_sampled(
+                &[1, 2, 3],
+                8,
+                &[],
+                &mut Sampler::new(warm),
+                |_| true,
+            ))
+            .unwrap()
+        };
+        let first = draw(&mut model);
+        assert_eq!(draw(&mut model), first);
+        assert!(first.iter().all(|&t| t < 300));
         // The context limit is a typed error, not a panic.
         model.reset();
         let err = pollster::block_on(model.generate(&[1; 17], 1, &[], |_| true)).unwrap_err();

@@ -94,3 +94,65 @@ fn special_token_ids_come_from_metadata() {
     assert!(!tok.add_bos);
     assert_eq!(tok.vocab_size(), 49152);
 }
+
+/// llama.cpp's own SentencePiece cases (tests/fixtures/llama-spm/README.md).
+fn spm_tokenizer() -> Tokenizer {
+    let bytes = include_bytes!("fixtures/llama-spm/ggml-vocab-llama-spm.gguf");
+    let content = Content::from_bytes(bytes).unwrap();
+    Tokenizer::from_gguf(&content).unwrap()
+}
+
+fn spm_cases() -> Vec<(String, Vec<u32>)> {
+    let inp = include_str!("fixtures/llama-spm/ggml-vocab-llama-spm.gguf.inp");
+    let out = include_str!("fixtures/llama-spm/ggml-vocab-llama-spm.gguf.out");
+    let texts: Vec<&str> = inp.split("\n__ggml_vocab_test__\n").collect();
+    let ids: Vec<Vec<u32>> = out
+        .lines()
+        .map(|l| l.split_whitespace().map(|t| t.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(texts.len(), ids.len() + 1, "the .inp ends with a separator");
+    texts
+        .into_iter()
+        .zip(ids)
+        .map(|(t, i)| (t.to_string(), i))
+        .collect()
+}
+
+#[test]
+fn spm_encode_matches_llama_cpp_vocab_tests() {
+    let tok = spm_tokenizer();
+    assert_eq!(tok.vocab_size(), 32000);
+    assert!(tok.add_bos);
+    let cases = spm_cases();
+    assert_eq!(cases.len(), 46);
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(text, want)| {
+            let got = tok.encode(text, false);
+            (got != *want).then(|| format!("{text:?}: ours {got:?} llama.cpp {want:?}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn spm_decode_round_trips_and_parses_control_tokens() {
+    let tok = spm_tokenizer();
+    for (text, ids) in spm_cases() {
+        // llama.cpp's SPM adds one leading space; decode removes it again.
+        assert_eq!(tok.decode(&ids, false), text, "{text:?}");
+    }
+    // Control tokens are parsed only when asked; the text after one gets the space prefix.
+    let with = tok.encode("<s>Hi</s>", true);
+    assert_eq!(with.first(), Some(&1));
+    assert_eq!(with.last(), Some(&2));
+    assert_eq!(with, [vec![1], tok.encode("Hi", false), vec![2]].concat());
+    let without = tok.encode("<s>", false);
+    assert!(!without.contains(&1));
+}

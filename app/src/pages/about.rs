@@ -24,7 +24,7 @@ pub fn AboutPage() -> impl IntoView {
                 "The page opens with real public rows from AgentInstruct (THUDM) and ToolBench (OpenBMB) shipped with the site, "
                 "and rows derived from them by the paper's rules, each marked as derived. The published Agent-FLAN files "
                 "(internlm/Agent-FLAN on the Hugging Face Hub, Apache-2.0) can be opened by URL from the explorer. "
-                "See "<a href="data/PROVENANCE.md">"data/PROVENANCE.md"</a>" for sources and licences."
+                "See "<a href=crate::app::asset_url("data/PROVENANCE.md")>"data/PROVENANCE.md"</a>" for sources and licences."
             </p>
             <h2>"Privacy"</h2>
             <p>"Everything runs in this tab. Files you open, labels you make and models you load never leave your device; nothing is fetched from the network unless you ask for it."</p>

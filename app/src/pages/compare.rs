@@ -34,7 +34,7 @@ pub fn ComparePage() -> impl IntoView {
     let navigate = use_navigate();
     let set_ids = move |a: String, b: String| {
         let pairs = vec![("a".to_string(), a), ("b".to_string(), b)];
-        navigate(&format!("/compare{}", query_string(&pairs)), NavigateOptions { scroll: false, ..Default::default() });
+        navigate(&crate::app::href(&format!("/compare{}", query_string(&pairs))), NavigateOptions { scroll: false, ..Default::default() });
     };
     let set_a = set_ids.clone();
     let set_b = set_ids.clone();

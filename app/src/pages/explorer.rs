@@ -362,7 +362,7 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
             copied.set(true);
         }
     };
-    let compare_href = format!("/compare?a={}", js_sys::encode_uri_component(&sample.id));
+    let compare_href = crate::app::href(&format!("/compare?a={}", js_sys::encode_uri_component(&sample.id)));
     let focus_go = go.clone();
     let on_focus = Callback::new(move |turn: usize| {
         let s = state.get_untracked();
@@ -389,7 +389,7 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
             });
             store.version.update(|v| *v += 1);
             let pairs = vec![("a".to_string(), a), ("b".to_string(), b)];
-            navigate(&format!("/compare{}", crate::url_state::query_string(&pairs)), NavigateOptions::default());
+            navigate(&crate::app::href(&format!("/compare{}", crate::url_state::query_string(&pairs))), NavigateOptions::default());
         }
     };
     let extra = (!sample.extra.is_empty()).then(|| serde_json::to_string_pretty(&sample.extra).unwrap_or_default());

@@ -6,7 +6,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Page not found"</h1>
-            <p>"This address is not part of the explorer. "<A href="/">"Back to the samples"</A></p>
+            <p>"This address is not part of the explorer. "<A href=crate::app::href("/")>"Back to the samples"</A></p>
         </section>
     }
 }

@@ -24,7 +24,7 @@ fn bars(histogram: &HistogramData, base: &Query) -> Vec<Bar> {
                 let mut all = base.to_url_pairs();
                 all.retain(|(k, _)| !pairs.iter().any(|(pk, _)| pk == k));
                 all.extend(pairs.iter().cloned());
-                format!("/{}", query_string(&all))
+                crate::app::href(&format!("/{}", query_string(&all)))
             }),
         })
         .collect()
@@ -53,7 +53,7 @@ pub fn StatsPage() -> impl IntoView {
                         s.samples, s.turns, s.assistant_turns, s.loss_masked_turns, s.negative_share * 100.0)
                 }}
                 {move || (!state.with(|s| s.query.is_empty())).then(|| view! {
-                    " — for the explorer's current filter. " <A href="/stats">"Show all"</A>
+                    " — for the explorer's current filter. " <A href=crate::app::href("/stats")>"Show all"</A>
                 })}
             </p>
             {move || {

@@ -22,7 +22,7 @@ mod native {
     use model_wasm::chat::{ChatTemplate, Message, Role};
     use model_wasm::gguf::{Content, FileSource};
     use model_wasm::gpu::Gpu;
-    use model_wasm::model::{Model, ModelOptions};
+    use model_wasm::model::{Model, ModelOptions, Sampler, SamplingParams};
     use model_wasm::tokenizer::{StreamDecoder, Tokenizer};
     use std::io::Write;
     use std::time::Instant;
@@ -39,15 +39,21 @@ mod native {
         bench: bool,
         profile: bool,
         max_ctx: u32,
+        /// `--temp` > 0 samples (GPU top-k + CPU top-p); otherwise greedy.
+        sampling: SamplingParams,
     }
 
     const USAGE: &str = "usage: flan-infer --model M.gguf (--prompt TEXT | --ids 1,2,3) [--chat] \
-                         [--template chatml|agent-flan] [--system TEXT] [-n 64] [--ctx 2048] [--bench] [--profile]";
+                         [--template chatml|agent-flan] [--system TEXT] [-n 64] [--ctx 2048] [--temp T --top-k K --top-p P --seed S] [--bench] [--profile]";
 
     fn parse() -> Result<Args, String> {
         let mut a = Args {
             n: 64,
             max_ctx: 2048,
+            sampling: SamplingParams {
+                temperature: 0.0,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let mut it = std::env::args().skip(1);
@@ -69,6 +75,16 @@ mod native {
                 "--system" => a.system = Some(val()?),
                 "-n" => a.n = val()?.parse().map_err(|e| format!("-n: {e}"))?,
                 "--ctx" => a.max_ctx = val()?.parse().map_err(|e| format!("--ctx: {e}"))?,
+                "--temp" => {
+                    a.sampling.temperature = val()?.parse().map_err(|e| format!("--temp: {e}"))?
+                }
+                "--top-k" => {
+                    a.sampling.top_k = val()?.parse().map_err(|e| format!("--top-k: {e}"))?
+                }
+                "--top-p" => {
+                    a.sampling.top_p = val()?.parse().map_err(|e| format!("--top-p: {e}"))?
+                }
+                "--seed" => a.sampling.seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
                 "--bench" => a.bench = true,
                 "--profile" => a.profile = true,
                 "--help" | "-h" => return Err(USAGE.into()),
@@ -159,9 +175,9 @@ mod native {
         let t1 = Instant::now();
         let mut first_at = None;
         let mut text = String::new();
-        let mut decoder = StreamDecoder::default();
+        let mut decoder = StreamDecoder::continuation();
         let stdout = std::io::stdout();
-        let generated = pollster::block_on(model.generate(&prompt_ids, args.n, &stop_ids, |id| {
+        let on_token = |id: u32| {
             first_at.get_or_insert_with(Instant::now);
             let piece = decoder.push(&tokenizer, id);
             if !args.bench {
@@ -171,7 +187,19 @@ mod native {
             }
             text.push_str(&piece);
             stop_text.is_none_or(|s| !text.contains(s))
-        }))
+        };
+        let generated = if args.sampling.temperature > 0.0 {
+            let mut sampler = Sampler::new(args.sampling);
+            pollster::block_on(model.generate_sampled(
+                &prompt_ids,
+                args.n,
+                &stop_ids,
+                &mut sampler,
+                on_token,
+            ))
+        } else {
+            pollster::block_on(model.generate(&prompt_ids, args.n, &stop_ids, on_token))
+        }
         .map_err(|e| e.to_string())?;
         let end = Instant::now();
         let first_at = first_at.unwrap_or(end);

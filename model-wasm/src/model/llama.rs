@@ -6,6 +6,7 @@
 //! uniform (position, token), records the plan into one compute pass of one command encoder,
 //! submits once, and reads back only the 4-byte argmax token id.
 
+use super::sampling::{Sampler, TOP_K_MAX};
 use super::{LlamaConfig, ModelError};
 use crate::gguf::{ByteSource, Content, TensorInfo};
 use crate::gpu::Gpu;
@@ -28,7 +29,7 @@ impl Default for ModelOptions {
     fn default() -> Self {
         ModelOptions {
             max_ctx: 2048,
-            numerics: Numerics::exact(),
+            numerics: Numerics::llama_cpp(),
             upload_chunk: 8 << 20,
         }
     }
@@ -128,7 +129,21 @@ pub struct Model {
     act: Activations,
     plan: Vec<Dispatch>,
     staging: wgpu::Buffer,
+    /// Picks the [`TOP_K_MAX`] best logits for sampling (recorded instead of reading logits).
+    top_k: Dispatch,
+    top_k_out: wgpu::Buffer,
+    top_k_staging: wgpu::Buffer,
     pos: u32,
+}
+
+/// What a step reads back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readback {
+    Nothing,
+    /// The 4-byte greedy token id.
+    Argmax,
+    /// [`TOP_K_MAX`] (id, logit) pairs for sampling.
+    TopK,
 }
 
 fn check_shape(info: &TensorInfo, expected: &[u64]) -> Result<(), ModelError> {
@@ -328,6 +343,20 @@ impl Model {
             step: &step,
         };
         let plan = planner.forward(&weights);
+        let top_k_out = gpu.storage_buffer("top_k", &[0u32; 2 * TOP_K_MAX as usize]);
+        let top_k = kernels.top_k(
+            gpu,
+            &act.logits,
+            &top_k_out,
+            c.vocab,
+            TOP_K_MAX.min(c.vocab),
+        );
+        let top_k_staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("top_k staging"),
+            size: top_k_out.size(),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         Ok(Model {
             config: c,
             options,
@@ -336,6 +365,9 @@ impl Model {
             act,
             plan,
             staging,
+            top_k,
+            top_k_out,
+            top_k_staging,
             pos: 0,
         })
     }
@@ -355,9 +387,9 @@ impl Model {
         self.plan.len()
     }
 
-    /// Runs one position: `token` at `self.pos`. One encoder, one pass, one submit. With
-    /// `read_back`, waits for and returns the greedy next token.
-    async fn step(&mut self, token: u32, read_back: bool) -> Result<Option<u32>, ModelError> {
+    /// Runs one position: `token` at `self.pos`. One encoder, one pass, one submit; waits for
+    /// and returns the bytes `read_back` asks for (none for `Nothing`).
+    async fn step(&mut self, token: u32, read_back: Readback) -> Result<Vec<u8>, ModelError> {
         if self.pos >= self.options.max_ctx {
             return Err(ModelError::ContextFull {
                 max_ctx: self.options.max_ctx,
@@ -392,19 +424,59 @@ impl Model {
             for d in &self.plan {
                 d.record(&mut pass);
             }
+            if read_back == Readback::TopK {
+                self.top_k.record(&mut pass);
+            }
         }
-        if read_back {
-            encoder.copy_buffer_to_buffer(&self.act.next_token, 0, &self.staging, 0, 4);
-        }
+        let staging = match read_back {
+            Readback::Nothing => None,
+            Readback::Argmax => {
+                encoder.copy_buffer_to_buffer(&self.act.next_token, 0, &self.staging, 0, 4);
+                Some(&self.staging)
+            }
+            Readback::TopK => {
+                encoder.copy_buffer_to_buffer(
+                    &self.top_k_out,
+                    0,
+                    &self.top_k_staging,
+                    0,
+                    self.top_k_out.size(),
+                );
+                Some(&self.top_k_staging)
+            }
+        };
         gpu.queue.submit([encoder.finish()]);
         self.pos += 1;
-        if !read_back {
-            return Ok(None);
+        match staging {
+            None => Ok(Vec::new()),
+            Some(buf) => Ok(gpu.map_read(buf).await?),
         }
-        let bytes = gpu.map_read(&self.staging).await?;
-        Ok(Some(u32::from_le_bytes([
-            bytes[0], bytes[1], bytes[2], bytes[3],
-        ])))
+    }
+
+    fn token_of(bytes: &[u8]) -> u32 {
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+
+    fn candidates_of(&self, bytes: &[u8]) -> Vec<(u32, f32)> {
+        let words: Vec<u32> = bytemuck::pod_collect_to_vec(bytes);
+        let k = TOP_K_MAX.min(self.config.vocab) as usize;
+        words
+            .chunks_exact(2)
+            .take(k)
+            .map(|w| (w[0], f32::from_bits(w[1])))
+            .collect()
+    }
+
+    /// Feeds all but the last prompt token without reading anything back.
+    async fn feed(&mut self, tokens: &[u32]) -> Result<u32, ModelError> {
+        let (last, rest) = tokens.split_last().ok_or(ModelError::BadConfig {
+            key: "prompt",
+            message: "empty".into(),
+        })?;
+        for &t in rest {
+            self.step(t, Readback::Nothing).await?;
+        }
+        Ok(*last)
     }
 
     /// Native profiling: runs one step at the current position with each dispatch submitted
@@ -445,19 +517,54 @@ impl Model {
     /// Feeds prompt tokens (appending to the cache) and returns the greedy next token.
     /// Only the last position is read back.
     pub async fn prefill(&mut self, tokens: &[u32]) -> Result<u32, ModelError> {
-        let (last, rest) = tokens.split_last().ok_or(ModelError::BadConfig {
-            key: "prompt",
-            message: "empty".into(),
-        })?;
-        for &t in rest {
-            self.step(t, false).await?;
-        }
-        Ok(self.step(*last, true).await?.expect("read back"))
+        let last = self.feed(tokens).await?;
+        Ok(Self::token_of(&self.step(last, Readback::Argmax).await?))
     }
 
     /// Feeds one token and returns the greedy next token.
     pub async fn decode(&mut self, token: u32) -> Result<u32, ModelError> {
-        Ok(self.step(token, true).await?.expect("read back"))
+        Ok(Self::token_of(&self.step(token, Readback::Argmax).await?))
+    }
+
+    /// As [`Model::prefill`], returning the [`TOP_K_MAX`] best (id, logit) pairs, best first.
+    pub async fn prefill_candidates(
+        &mut self,
+        tokens: &[u32],
+    ) -> Result<Vec<(u32, f32)>, ModelError> {
+        let last = self.feed(tokens).await?;
+        let bytes = self.step(last, Readback::TopK).await?;
+        Ok(self.candidates_of(&bytes))
+    }
+
+    /// As [`Model::decode`], returning the [`TOP_K_MAX`] best (id, logit) pairs, best first.
+    pub async fn decode_candidates(&mut self, token: u32) -> Result<Vec<(u32, f32)>, ModelError> {
+        let bytes = self.step(token, Readback::TopK).await?;
+        Ok(self.candidates_of(&bytes))
+    }
+
+    /// Sampled generation (temperature / top-k / top-p from `sampler`), otherwise as
+    /// [`Model::generate`].
+    pub async fn generate_sampled(
+        &mut self,
+        prompt: &[u32],
+        max_new: usize,
+        stop: &[u32],
+        sampler: &mut Sampler,
+        mut on_token: impl FnMut(u32) -> bool,
+    ) -> Result<Vec<u32>, ModelError> {
+        let mut out = Vec::with_capacity(max_new);
+        if max_new == 0 {
+            return Ok(out);
+        }
+        let mut next = sampler.pick(&self.prefill_candidates(prompt).await?);
+        loop {
+            out.push(next);
+            let go_on = on_token(next);
+            if !go_on || out.len() >= max_new || stop.contains(&next) {
+                return Ok(out);
+            }
+            next = sampler.pick(&self.decode_candidates(next).await?);
+        }
     }
 
     /// The logits of the last position run (for tests and sampling on the CPU).

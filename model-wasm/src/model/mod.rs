@@ -3,9 +3,11 @@
 
 pub mod config;
 pub mod llama;
+pub mod sampling;
 
 pub use config::LlamaConfig;
 pub use llama::{Model, ModelOptions, Numerics};
+pub use sampling::{Sampler, SamplingParams, TOP_K_MAX};
 
 use crate::gguf::GgufError;
 use crate::gpu::GpuError;

@@ -36,6 +36,7 @@ pub mod source {
     pub const ELEMENTWISE: &str = include_str!("../kernels/elementwise.wgsl");
     pub const ARGMAX: &str = include_str!("../kernels/argmax.wgsl");
     pub const QUANTIZE: &str = include_str!("../kernels/quantize.wgsl");
+    pub const TOP_K: &str = include_str!("../kernels/top_k.wgsl");
 }
 
 /// Elements one quant "unit" covers: the granularity at which kernels dequantise.
@@ -206,6 +207,7 @@ pub struct Kernels {
     swiglu: wgpu::ComputePipeline,
     argmax: wgpu::ComputePipeline,
     quantize_q8: wgpu::ComputePipeline,
+    top_k: wgpu::ComputePipeline,
     /// Threads cooperating on one mat-vec row (see mat_vec.wgsl).
     pub threads_per_row: u32,
 }
@@ -280,6 +282,7 @@ impl Kernels {
                 &with_numeric(source::QUANTIZE),
                 "quantize_q8",
             ),
+            top_k: pipeline(gpu, "top_k", source::TOP_K, "top_k"),
             threads_per_row,
         }
     }
@@ -618,6 +621,25 @@ impl Kernels {
             &[x, out],
             bytemuck::cast_slice(&[n, 0, 0, 0]),
             [(n / UNIT).div_ceil(64), 1, 1],
+        )
+    }
+
+    /// `out[2r], out[2r+1] = (index, value bits)` of the r-th largest of `logits[..n]`, r < k.
+    pub fn top_k(
+        &self,
+        gpu: &Gpu,
+        logits: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        n: u32,
+        k: u32,
+    ) -> Dispatch {
+        Self::dispatch(
+            gpu,
+            "top_k".into(),
+            &self.top_k,
+            &[logits, out],
+            bytemuck::cast_slice(&[n, k, 0, 0]),
+            [1, 1, 1],
         )
     }
 

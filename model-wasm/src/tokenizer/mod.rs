@@ -1,10 +1,11 @@
 //! Tokenizers built from GGUF metadata (`tokenizer.ggml.*`), matching llama.cpp.
 //!
 //! Implemented: GPT-2 style byte-level BPE (`tokenizer.ggml.model = "gpt2"`) with the
-//! pre-tokenizers named by `tokenizer.ggml.pre` listed in [`PreTokenizer`]. Llama SentencePiece
-//! (`"llama"`) is not implemented yet and is reported as [`TokenizerError::UnsupportedModel`].
+//! pre-tokenizers named by `tokenizer.ggml.pre` listed in [`PreTokenizer`], and Llama
+//! SentencePiece (`"llama"`: scores, byte fallback, space prefix, special tokens).
 
 mod bpe;
+mod spm;
 
 use crate::gguf::{Content, GgufError, Value};
 use std::collections::HashMap;
@@ -14,7 +15,9 @@ use std::collections::HashMap;
 pub enum TokenizerError {
     #[error(transparent)]
     Gguf(#[from] GgufError),
-    #[error("tokenizer model {0:?} is not supported (only \"gpt2\" BPE so far)")]
+    #[error(
+        "tokenizer model {0:?} is not supported (only \"gpt2\" BPE and \"llama\" SentencePiece)"
+    )]
     UnsupportedModel(String),
     #[error("pre-tokenizer {0:?} is not supported")]
     UnsupportedPre(String),
@@ -47,14 +50,26 @@ pub mod token_type {
     pub const BYTE: i32 = 6;
 }
 
+/// How plain text (between special tokens) becomes ids.
+#[derive(Debug, Clone)]
+enum Model {
+    Bpe {
+        merge_ranks: HashMap<(String, String), u32>,
+        pre: PreTokenizer,
+    },
+    Spm {
+        scores: Vec<f32>,
+        add_space_prefix: bool,
+    },
+}
+
 /// A vocabulary plus its encoding rules.
 #[derive(Debug, Clone)]
 pub struct Tokenizer {
     tokens: Vec<String>,
     token_types: Vec<i32>,
     ids: HashMap<String, u32>,
-    merge_ranks: HashMap<(String, String), u32>,
-    pre: PreTokenizer,
+    model: Model,
     /// Control and user-defined tokens, longest first (matched before BPE).
     specials: Vec<(String, u32, i32)>,
     pub bos: Option<u32>,
@@ -80,16 +95,46 @@ fn strings(c: &Content, key: &'static str) -> Result<Vec<String>, TokenizerError
 
 impl Tokenizer {
     pub fn from_gguf(c: &Content) -> Result<Tokenizer, TokenizerError> {
-        let model = c.get_str("tokenizer.ggml.model")?;
-        if model != "gpt2" {
-            return Err(TokenizerError::UnsupportedModel(model.to_string()));
-        }
-        let pre = match c.get_str("tokenizer.ggml.pre").unwrap_or("default") {
-            "default" | "gpt-2" | "gpt2" => PreTokenizer::Gpt2,
-            "smollm" | "starcoder" | "refact" => PreTokenizer::DigitsThenGpt2,
-            other => return Err(TokenizerError::UnsupportedPre(other.to_string())),
-        };
         let tokens = strings(c, "tokens")?;
+        let model = match c.get_str("tokenizer.ggml.model")? {
+            "gpt2" => {
+                let pre = match c.get_str("tokenizer.ggml.pre").unwrap_or("default") {
+                    "default" | "gpt-2" | "gpt2" => PreTokenizer::Gpt2,
+                    "smollm" | "starcoder" | "refact" => PreTokenizer::DigitsThenGpt2,
+                    other => return Err(TokenizerError::UnsupportedPre(other.to_string())),
+                };
+                let mut merge_ranks = HashMap::new();
+                for (rank, m) in strings(c, "merges")?.into_iter().enumerate() {
+                    let (a, b) = m
+                        .split_once(' ')
+                        .ok_or_else(|| TokenizerError::BadMerge(m.clone()))?;
+                    merge_ranks.insert((a.to_string(), b.to_string()), rank as u32);
+                }
+                Model::Bpe { merge_ranks, pre }
+            }
+            "llama" => {
+                let scores = c
+                    .get_array("tokenizer.ggml.scores")?
+                    .iter()
+                    .enumerate()
+                    .map(|(index, v)| match v {
+                        Value::F32(s) => Ok(*s),
+                        _ => Err(TokenizerError::BadEntry {
+                            key: "scores",
+                            index,
+                            expected: "f32",
+                        }),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Model::Spm {
+                    scores,
+                    add_space_prefix: c
+                        .get_bool("tokenizer.ggml.add_space_prefix")
+                        .unwrap_or(true),
+                }
+            }
+            other => return Err(TokenizerError::UnsupportedModel(other.to_string())),
+        };
         let token_types: Vec<i32> = match c.metadata.get("tokenizer.ggml.token_type") {
             Some(Value::Array(a)) => a
                 .iter()
@@ -105,13 +150,6 @@ impl Tokenizer {
                 .collect::<Result<_, _>>()?,
             _ => vec![token_type::NORMAL; tokens.len()],
         };
-        let mut merge_ranks = HashMap::new();
-        for (rank, m) in strings(c, "merges")?.into_iter().enumerate() {
-            let (a, b) = m
-                .split_once(' ')
-                .ok_or_else(|| TokenizerError::BadMerge(m.clone()))?;
-            merge_ranks.insert((a.to_string(), b.to_string()), rank as u32);
-        }
         let ids = tokens
             .iter()
             .enumerate()
@@ -132,8 +170,7 @@ impl Tokenizer {
             tokens,
             token_types,
             ids,
-            merge_ranks,
-            pre,
+            model,
             specials,
             bos: id("tokenizer.ggml.bos_token_id"),
             eos: id("tokenizer.ggml.eos_token_id"),
@@ -158,6 +195,8 @@ impl Tokenizer {
         let mut rest = text;
         let mut plain_start = 0usize;
         let mut i = 0usize;
+        // SPM prefixes a space to text at the start or right after a special token.
+        let mut after_special = true;
         // Partition on special tokens (llama.cpp tokenizer_st_partition), then BPE the gaps.
         while i < rest.len() {
             let found = self.specials.iter().find(|(t, _, ty)| {
@@ -166,8 +205,9 @@ impl Tokenizer {
             });
             match found {
                 Some((t, id, _)) => {
-                    self.encode_plain(&rest[plain_start..i], &mut out);
+                    self.encode_plain(&rest[plain_start..i], after_special, &mut out);
                     out.push(*id);
+                    after_special = true;
                     rest = &rest[i + t.len()..];
                     i = 0;
                     plain_start = 0;
@@ -175,16 +215,32 @@ impl Tokenizer {
                 None => i += rest[i..].chars().next().map_or(1, char::len_utf8),
             }
         }
-        self.encode_plain(&rest[plain_start..], &mut out);
+        self.encode_plain(&rest[plain_start..], after_special, &mut out);
         out
     }
 
-    fn encode_plain(&self, text: &str, out: &mut Vec<u32>) {
+    fn encode_plain(&self, text: &str, after_special: bool, out: &mut Vec<u32>) {
         if text.is_empty() {
             return;
         }
-        for word in bpe::pre_tokenize(self.pre, text) {
-            let symbols = bpe::merge(&bpe::byte_encode(word), &self.merge_ranks);
+        let (merge_ranks, pre) = match &self.model {
+            Model::Bpe { merge_ranks, pre } => (merge_ranks, *pre),
+            Model::Spm {
+                scores,
+                add_space_prefix,
+            } => {
+                let prefixed;
+                let text = if *add_space_prefix && after_special {
+                    prefixed = format!(" {text}");
+                    prefixed.as_str()
+                } else {
+                    text
+                };
+                return spm::encode(text, &self.ids, scores, out);
+            }
+        };
+        for word in bpe::pre_tokenize(pre, text) {
+            let symbols = bpe::merge(&bpe::byte_encode(word), merge_ranks);
             for s in symbols {
                 match self.ids.get(&s) {
                     Some(&id) => out.push(id),
@@ -212,16 +268,34 @@ impl Tokenizer {
                 }
             }
             token_type::USER_DEFINED => text.as_bytes().to_vec(),
-            _ => bpe::byte_decode(text),
+            ty => match self.model {
+                Model::Bpe { .. } => bpe::byte_decode(text),
+                Model::Spm { .. } => spm::token_bytes(text, ty == token_type::BYTE),
+            },
         }
     }
 
-    /// Decodes ids to text (invalid UTF-8 across the whole sequence becomes U+FFFD).
+    /// Whether decoding drops the space SentencePiece put before the first word.
+    fn strips_leading_space(&self) -> bool {
+        matches!(
+            self.model,
+            Model::Spm {
+                add_space_prefix: true,
+                ..
+            }
+        )
+    }
+
+    /// Decodes ids to text (invalid UTF-8 across the whole sequence becomes U+FFFD). For SPM
+    /// vocabularies the space prefixed at encode time is removed again.
     pub fn decode(&self, ids: &[u32], special: bool) -> String {
-        let bytes: Vec<u8> = ids
+        let mut bytes: Vec<u8> = ids
             .iter()
             .flat_map(|&id| self.token_bytes(id, special))
             .collect();
+        if self.strips_leading_space() && bytes.first() == Some(&b' ') {
+            bytes.remove(0);
+        }
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }
@@ -231,11 +305,33 @@ impl Tokenizer {
 #[derive(Debug, Default)]
 pub struct StreamDecoder {
     pending: Vec<u8>,
+    started: bool,
 }
 
 impl StreamDecoder {
+    /// A decoder for a continuation that starts a fresh text (for SPM vocabularies its first
+    /// space is the encode-time prefix and is dropped, as [`Tokenizer::decode`] does).
+    pub fn new_text() -> StreamDecoder {
+        StreamDecoder::default()
+    }
+
+    /// A decoder for a continuation of a prompt: keeps every space.
+    pub fn continuation() -> StreamDecoder {
+        StreamDecoder {
+            pending: Vec::new(),
+            started: true,
+        }
+    }
+
     pub fn push(&mut self, tokenizer: &Tokenizer, id: u32) -> String {
-        self.pending.extend(tokenizer.token_bytes(id, false));
+        let mut bytes = tokenizer.token_bytes(id, false);
+        if !self.started && !bytes.is_empty() {
+            self.started = true;
+            if tokenizer.strips_leading_space() && bytes[0] == b' ' {
+                bytes.remove(0);
+            }
+        }
+        self.pending.extend(bytes);
         match std::str::from_utf8(&self.pending) {
             Ok(s) => {
                 let s = s.to_string();

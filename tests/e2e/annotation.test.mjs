@@ -213,3 +213,26 @@ test('reopening a file re-attaches its labels, and a changed sample is flagged',
   } finally { await b.close(); rmSync(dir, { recursive: true, force: true }); }
 });
 
+
+test('a full storage quota is reported clearly, and nothing unsaved is shown as saved', async () => {
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await ready(page);
+    const cdp = await b.context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(BASE_URL).origin, quotaSize: 1 });
+    // Chromium applies a new quota to database connections opened after it.
+    await page.reload();
+    await ready(page);
+    await page.keyboard.press('j');
+    await page.keyboard.press('a');
+    const error = page.getByTestId('save-error');
+    await error.waitFor({ timeout: 30_000 });
+    assert.match(await error.innerText(), /storage for this site is full: the last change was NOT saved/);
+    await screenshot(page, 'annotation-quota');
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(BASE_URL).origin });
+    await page.reload();
+    await ready(page);
+    assert.equal((await progress(page)).done, 0, 'the change that failed to save is not there after a reload');
+  } finally { await b.close(); }
+});

@@ -3,9 +3,13 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const BASE_URL = process.env.AFE_BASE_URL ?? 'http://127.0.0.1:8125';
-export const SCREENSHOT_DIR = path.resolve(process.env.AFE_SCREENSHOTS ?? 'tests/output/screenshots');
+export const SCREENSHOT_DIR = process.env.AFE_SCREENSHOTS
+  ? path.resolve(process.env.AFE_SCREENSHOTS)
+  // Beside the tests, whatever the working directory.
+  : fileURLToPath(new URL('../output/screenshots/', import.meta.url));
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
 const COMMON_ARGS = ['--no-sandbox', '--headless=new', '--disable-quic', '--no-first-run',

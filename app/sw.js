@@ -43,6 +43,10 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(SHELL_CACHE);
     const hit = await cache.match(request, { ignoreSearch: true });
     if (hit) return hit;
-    return fetch(request);
+    const response = await fetch(request);
+    // Bundle files fetched later (the engine worker) are kept for offline use; models are
+    // cached by the playground itself, data files by the explorer.
+    if (response.ok && /\.(js|wasm|css)$/.test(url.pathname)) await cache.put(request, response.clone());
+    return response;
   })());
 });

@@ -3,6 +3,7 @@
 mod app;
 mod components;
 mod data;
+mod engine;
 mod pages;
 mod render;
 mod url_state;

@@ -35,3 +35,5 @@ pub mod model;
 pub mod ops;
 pub mod quant;
 pub mod tokenizer;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

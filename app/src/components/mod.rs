@@ -1,6 +1,9 @@
+pub mod agent_panel;
 pub mod histogram;
 pub mod labeling;
+pub mod model_picker;
 pub mod open_data;
+pub mod probe_panel;
 pub mod sample_view;
 pub mod virtual_list;
 pub mod webgpu_panel;

@@ -8,7 +8,7 @@ use crate::webgpu::{format_bytes, probe, AdapterReport, WebGpuUnavailable};
 #[derive(Clone, Copy)]
 pub struct WebGpuStatus(pub LocalResource<Result<AdapterReport, WebGpuUnavailable>>);
 
-fn status() -> WebGpuStatus {
+pub fn status() -> WebGpuStatus {
     match use_context::<WebGpuStatus>() {
         Some(status) => status,
         None => {
@@ -23,7 +23,7 @@ fn status() -> WebGpuStatus {
 pub fn WebGpuBadge() -> impl IntoView {
     let WebGpuStatus(report) = status();
     view! {
-        <a class="gpu-badge" href="#webgpu" on:click=|_| {}>
+        <a class="gpu-badge" href=crate::app::href("/playground#webgpu")>
             {move || match report.get() {
                 None => view! { <span class="dot dot-wait"></span>"WebGPU: checking…" }.into_any(),
                 Some(Ok(r)) => view! {

@@ -382,6 +382,12 @@ impl Model {
         self.pos = 0;
     }
 
+    /// Keeps only the first `pos` cached positions, so a prompt that extends the previous one
+    /// is fed from there instead of from the start.
+    pub fn rewind(&mut self, pos: u32) {
+        self.pos = self.pos.min(pos);
+    }
+
     /// Dispatches in one decode step (for profiling output).
     pub fn plan_len(&self) -> usize {
         self.plan.len()

@@ -1,0 +1,124 @@
+// The agent playground against the demo model served by the site, on SwiftShader WebGPU:
+// load (download → cache → GPU), greedy tokens against llama.cpp's (which the native engine
+// matches in model-wasm/tests/e2e.rs), one ReAct step that calls the calculator, the model
+// cache across reloads, and clear messages for bad models.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, copyFileSync, existsSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { BASE_URL, openBrowser, screenshot } from './helpers.mjs';
+
+const DIST = process.env.AFE_DIST ?? 'dist';
+const DEMO = path.join(DIST, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+const fixture = JSON.parse(readFileSync(new URL('../../model-wasm/tests/fixtures/smollm2_generation.json', import.meta.url)));
+const plain = fixture.cases.find((c) => c.name === 'plain');
+// Tokens compared in the browser (SwiftShader is slow; the native suite checks all 32).
+const N_TOKENS = 12;
+const LOAD_TIMEOUT = 300_000;
+const GENERATE_TIMEOUT = 300_000;
+
+let browser;
+before(async () => {
+  assert.ok(existsSync(DEMO), `the demo model is not in the bundle (${DEMO}); ./x setup fetches it`);
+  // A GGUF cut in the middle of its tensor data, and a file that is not a GGUF at all.
+  const head = Buffer.alloc(4 << 20);
+  const fd = openSync(DEMO, 'r');
+  readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  writeFileSync(path.join(DIST, 'models', 'truncated.gguf'), head);
+  copyFileSync(path.join(DIST, 'data', 'default.jsonl'), path.join(DIST, 'models', 'not-a-model.gguf'));
+  browser = await openBrowser();
+});
+after(async () => { await browser?.close(); });
+
+async function waitReady(page) {
+  await page.getByTestId('engine-status').filter({ hasText: /^Ready/ }).waitFor({ timeout: LOAD_TIMEOUT });
+  return page.getByTestId('engine-status').innerText();
+}
+
+async function loadDemo(page) {
+  await page.goto(`${BASE_URL}/playground`);
+  await page.getByTestId('adapter-name').waitFor({ timeout: 30_000 });
+  await page.getByTestId('load-demo').click();
+  return waitReady(page);
+}
+
+test('the demo model downloads with progress, is cached, and greedy tokens match llama.cpp', async () => {
+  const { page, errors } = browser;
+  const started = Date.now();
+  const status = await loadDemo(page);
+  assert.match(status, /SmolLM2-135M-Instruct\.Q4_1\.gguf/);
+  assert.match(status, /downloaded and cached for next time/);
+  assert.match(status, /swiftshader/i);
+  assert.match(status, /template ChatML/);
+  console.log(`# demo model ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await screenshot(page, 'playground-loaded');
+
+  await page.getByTestId('gen-settings').locator('summary').click();
+  await page.getByTestId('template').selectOption('raw');
+  await page.getByTestId('max-tokens').fill(String(N_TOKENS));
+  await page.getByTestId('system-prompt').fill('');
+  await page.getByTestId('chat-input').fill(plain.text);
+  await page.getByTestId('chat-send').click();
+  const stats = page.getByTestId('chat').getByTestId('chat-stats');
+  await stats.and(page.locator('[data-tokens]')).waitFor({ timeout: GENERATE_TIMEOUT });
+  const tokens = JSON.parse(await stats.getAttribute('data-tokens'));
+  assert.deepEqual(tokens, plain.greedy_ids.slice(0, N_TOKENS));
+  const reply = await page.getByTestId('chat-assistant').last().innerText();
+  assert.equal(reply.trim(), plain.greedy_pieces.slice(0, N_TOKENS).join('').trim());
+  console.log(`# ${await stats.innerText()}`);
+  await screenshot(page, 'playground-greedy');
+  assert.deepEqual(errors, []);
+});
+
+test('one agent step calls the calculator and feeds its result back', async () => {
+  const { page } = browser;
+  await page.getByTestId('mode-agent').click();
+  for (const tool of ['date_time', 'unit_converter', 'dataset_search']) await page.getByTestId(`tool-${tool}`).uncheck();
+  await page.getByTestId('template').selectOption('auto');
+  await page.getByTestId('max-tokens').fill('48');
+  await page.getByTestId('step-limit').fill('1');
+  await page.getByTestId('agent-question').fill('Use the calculator: what is 1234 * 5678?');
+  await page.getByTestId('agent-run').click();
+  await page.getByTestId('agent-outcome').waitFor({ timeout: GENERATE_TIMEOUT });
+  await screenshot(page, 'playground-agent');
+  const call = page.getByTestId('trace-call').first();
+  assert.equal(await call.getAttribute('data-tool'), 'calculator');
+  assert.equal(await call.getAttribute('data-ok'), 'true');
+  assert.equal(await call.getByTestId('trace-observation').innerText(), String(1234 * 5678));
+  assert.match(await page.getByTestId('agent-outcome').innerText(), /step limit \(1\)/);
+});
+
+test('after a reload the model comes from the browser cache, is listed, and can be deleted', async () => {
+  const { page } = browser;
+  await page.reload();
+  await page.getByTestId('cached-models').locator('summary').click();
+  const row = page.getByTestId('cached-model');
+  await row.first().waitFor({ timeout: 30_000 });
+  assert.match(await row.first().innerText(), /SmolLM2-135M-Instruct\.Q4_1\.gguf/);
+  assert.match(await row.first().innerText(), new RegExp(`${(statSync(DEMO).size / 2 ** 20).toFixed(1)} MiB`));
+  assert.match(await page.getByTestId('storage-quota').innerText(), /This site uses/);
+  const started = Date.now();
+  await page.getByTestId('load-demo').click();
+  const status = await waitReady(page);
+  assert.match(status, /from this browser's cache/);
+  console.log(`# cached demo model ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await page.getByTestId('cached-model-delete').first().click();
+  await page.getByText('None yet').waitFor({ timeout: 10_000 });
+});
+
+test('a missing file, a truncated GGUF and a file that is not a GGUF each get a clear message', async () => {
+  const { page } = browser;
+  for (const [file, expected] of [
+    ['no-such-model.gguf', /404/],
+    ['truncated.gguf', /truncat|past the end/i],
+    ['not-a-model.gguf', /magic|not a GGUF/i],
+  ]) {
+    await page.getByTestId('model-url').fill(`${BASE_URL}/models/${file}`);
+    await page.getByTestId('model-url-load').click();
+    const error = page.getByTestId('engine-error');
+    await error.waitFor({ timeout: 60_000 });
+    assert.match(await error.innerText(), expected, file);
+  }
+  await screenshot(page, 'playground-bad-model');
+});

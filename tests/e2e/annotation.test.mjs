@@ -372,7 +372,7 @@ test('a newer version opened in another tab is let through: this tab closes its 
     // A change made now cannot be saved, and is not shown as saved.
     await page.keyboard.press('x');
     await page.getByTestId('save-unsaved').waitFor();
-    assert.match(await page.getByTestId('save-unsaved').innerText(), /1 change is not saved/);
+    assert.match(await page.getByTestId('save-unsaved').innerText(), /1 change is not saved: kept in this tab and in Undo, but this tab cannot save it/);
     assert.equal(await page.locator('[data-testid=save-state]').getAttribute('data-state'), 'failed');
     await screenshot(page, 'annotation-version-change');
   } finally { await b.close(); }

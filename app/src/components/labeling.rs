@@ -291,7 +291,8 @@ fn SaveIndicator() -> impl IntoView {
                 SaveState::Failed { message, unsaved } => view! {
                     <span class="notice notice-bad small" role="alert" data-testid="save-error">{message}
                         {(unsaved > 0).then(|| view! {
-                            <span data-testid="save-unsaved">{format!(" {unsaved} change{} not saved: kept in this tab and in Undo, and written again with your next change.", if unsaved == 1 { " is" } else { "s are" })}</span>
+                            <span data-testid="save-unsaved">{format!(" {unsaved} change{} not saved: kept in this tab and in Undo, {}", if unsaved == 1 { " is" } else { "s are" },
+                                if labels.is_open() { "and written again with your next change." } else { "but this tab cannot save it: export your labels to keep it." })}</span>
                         })}
                         {labels.can_retry().then(|| view! {
                             " " <button class="small" data-testid="save-retry" on:click=move |_| labels.retry()>"Retry saving"</button>

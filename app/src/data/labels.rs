@@ -226,7 +226,12 @@ impl Labels {
 
     /// Whether a retry can reach the database (it is open).
     pub fn can_retry(self) -> bool {
-        self.db.with_value(Option::is_some) && self.unsaved_count() > 0
+        self.is_open() && self.unsaved_count() > 0
+    }
+
+    /// Whether this tab has the database open (so later writes can succeed).
+    pub fn is_open(self) -> bool {
+        self.db.with_value(Option::is_some)
     }
 
     /// How many changes made in this tab are not in the database.

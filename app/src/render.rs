@@ -2,6 +2,9 @@
 //! collapsible, tool lists as tables. Pure functions over text; components only draw them.
 //! Sample text is untrusted: everything here becomes text nodes, never HTML.
 
+use std::ops::Range;
+
+use flan_data::annotate::ShownPiece;
 use serde_json::Value;
 
 /// A ReAct / AgentInstruct marker at the start of a line.
@@ -49,18 +52,25 @@ pub enum Segment {
 
 /// Splits a turn into text, keyword markers and JSON blocks.
 pub fn segments(content: &str) -> Vec<Segment> {
+    segments_with_source(content).into_iter().map(|(segment, _)| segment).collect()
+}
+
+/// [`segments`], each with the byte range of `content` it stands for. The ranges follow one
+/// another and cover `content`; text and keyword segments hold exactly their range's text.
+pub fn segments_with_source(content: &str) -> Vec<(Segment, Range<usize>)> {
     let mut out = Vec::new();
     let mut text = String::new();
     let mut rest = content;
     let mut at_line_start = true;
     let mut json_attempts = 0;
+    let at = |rest: &str| content.len() - rest.len();
     while !rest.is_empty() {
         if at_line_start {
             let trimmed = rest.trim_start_matches([' ', '\t']);
             if let Some((marker, keyword)) = MARKERS.iter().find(|(m, _)| trimmed.starts_with(m)) {
                 text.push_str(&rest[..rest.len() - trimmed.len()]);
-                flush_text(&mut out, &mut text);
-                out.push(Segment::Keyword(*keyword, marker.to_string()));
+                flush_text(&mut out, &mut text, at(trimmed));
+                out.push((Segment::Keyword(*keyword, marker.to_string()), at(trimmed)..at(trimmed) + marker.len()));
                 rest = &trimmed[marker.len()..];
                 at_line_start = false;
                 continue;
@@ -72,11 +82,12 @@ pub fn segments(content: &str) -> Vec<Segment> {
         if (c == '{' || c == '[') && json_attempts < 64 {
             json_attempts += 1;
             if let Some((value, used)) = json_prefix(rest) {
-                flush_text(&mut out, &mut text);
-                out.push(Segment::Json {
+                flush_text(&mut out, &mut text, at(rest));
+                let segment = Segment::Json {
                     summary: json_summary(&value),
                     pretty: serde_json::to_string_pretty(&value).unwrap_or_default(),
-                });
+                };
+                out.push((segment, at(rest)..at(rest) + used));
                 rest = &rest[used..];
                 at_line_start = false;
                 continue;
@@ -86,13 +97,33 @@ pub fn segments(content: &str) -> Vec<Segment> {
         at_line_start = c == '\n';
         rest = &rest[c.len_utf8()..];
     }
-    flush_text(&mut out, &mut text);
+    flush_text(&mut out, &mut text, content.len());
     out
 }
 
-fn flush_text(out: &mut Vec<Segment>, text: &mut String) {
+/// The turn as [`TurnText`](crate::components::sample_view::TurnText) draws it, piece by
+/// piece, for mapping a selection on the page back to the turn's content.
+pub fn shown_pieces(content: &str) -> Vec<ShownPiece> {
+    let mut chars = 0;
+    segments_with_source(content)
+        .into_iter()
+        .map(|(segment, range)| {
+            let start = chars;
+            chars += content[range].chars().count();
+            let (shown, verbatim) = match segment {
+                Segment::Text(text) | Segment::Keyword(_, text) => (text, true),
+                Segment::Json { summary, pretty } => (summary + &pretty, false),
+            };
+            ShownPiece { start, end: chars, shown, verbatim }
+        })
+        .collect()
+}
+
+/// Moves the text gathered so far, which ends at byte `end`, into a segment.
+fn flush_text(out: &mut Vec<(Segment, Range<usize>)>, text: &mut String, end: usize) {
     if !text.is_empty() {
-        out.push(Segment::Text(std::mem::take(text)));
+        let start = end - text.len();
+        out.push((Segment::Text(std::mem::take(text)), start..end));
     }
 }
 
@@ -195,6 +226,24 @@ mod tests {
         assert_eq!(segs[0], Segment::Keyword(Keyword::Thought, "Thought:".into()));
         assert!(segs.contains(&Segment::Keyword(Keyword::ActionInput, "Action Input:".into())));
         assert!(segs.iter().any(|s| matches!(s, Segment::Json { summary, .. } if summary == "{ city }")));
+    }
+
+    #[test]
+    fn segment_sources_cover_the_content_and_pieces_map_back() {
+        let content = "  Thought: é 🚀\nAction Input: {\"city\": \"Paris\"} done";
+        let segs = segments_with_source(content);
+        let mut end = 0;
+        for (segment, range) in &segs {
+            assert_eq!(range.start, end);
+            end = range.end;
+            if let Segment::Text(t) | Segment::Keyword(_, t) = segment {
+                assert_eq!(t, &content[range.clone()]);
+            }
+        }
+        assert_eq!(end, content.len());
+        let pieces = shown_pieces(content);
+        assert_eq!(pieces.last().unwrap().end, content.chars().count());
+        assert!(pieces.iter().any(|p| !p.verbatim));
     }
 
     #[test]

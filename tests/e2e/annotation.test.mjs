@@ -1,7 +1,8 @@
 // Labelling from the keyboard, saved in IndexedDB: durability, undo/redo, bulk, export/import.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BASE_URL, openBrowser, screenshot } from './helpers.mjs';
@@ -49,22 +50,86 @@ test('50 samples labelled by keyboard are all there after a reload', async () =>
   } finally { await b.close(); }
 });
 
-test('a crashed browser loses nothing that was shown as saved', async () => {
+/** The id of every sample in the default data, in file (and so result-list) order. */
+const DEFAULT_IDS = readFileSync('public/data/default.jsonl', 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l).id);
+
+/** Every value in the app's IndexedDB store, read raw (not through the app, which skips bad records). */
+function rawRecords(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('agent-flan-explorer');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const get = db.transaction('annotations', 'readonly').objectStore('annotations').getAll();
+      get.onsuccess = () => { db.close(); resolve(get.result); };
+      get.onerror = () => reject(get.error);
+    };
+  }));
+}
+
+/** The main Chromium process of a browser started on `profile` (not its renderers or helpers). */
+function browserPid(profile) {
+  const lines = execFileSync('ps', ['-ww', '-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
+  const main = lines.filter((l) => l.includes(`--user-data-dir=${profile}`) && !l.includes('--type='));
+  assert.equal(main.length, 1, `one browser process on ${profile}: ${main.join(' | ')}`);
+  return Number(main[0].trim().split(/\s+/)[0]);
+}
+
+test('a browser killed right after a burst of keys loses nothing that was shown as saved', async (t) => {
   const profile = mkdtempSync(path.join(tmpdir(), 'afe-crash-'));
   try {
     let b = await openBrowser({ userDataDir: profile });
+    // Each time the indicator says "saved", the page reports the count it showed. A report
+    // that reaches the test was on screen before the kill; one still in flight is not counted.
+    const shown = [];
+    await b.page.exposeBinding('afeShownSaved', (_source, count) => shown.push(count));
+    await b.page.addInitScript(() => {
+      let last = -1;
+      new MutationObserver(() => {
+        const el = document.querySelector('[data-testid=save-state]');
+        const count = el?.dataset.state === 'saved' ? Number(el.dataset.count) : -1;
+        if (count >= 0 && count !== last) { last = count; window.afeShownSaved(count); }
+      }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'data-count'] });
+    });
     await ready(b.page);
     await b.page.keyboard.press('j');
-    for (let i = 0; i < 12; i++) await b.page.keyboard.press('f');
-    await waitSaved(b.page, 12);
-    // Kill the browser process outright, as a crash or a killed tab would.
+    await b.page.getByTestId('sample-view').waitFor();
+    // Sample k of the list gets keys[k]: each label key labels the open sample and moves on.
+    const keys = Array.from({ length: 40 }, (_, i) => ['f', 'a', 'x'][i % 3]);
+    const names = { f: 'flag', a: 'accept', x: 'reject' };
+    for (const key of keys.slice(0, 10)) await b.page.keyboard.press(key);
+    // Let at least one "saved" reach the screen, then a second burst, killed with no wait.
+    const deadline = Date.now() + 30_000;
+    while (!shown.some((n) => n > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(shown.some((n) => n > 0), 'the page showed labels as saved during the first burst');
+    // The second burst goes straight to the browser's input queue, as fast as it takes it, so
+    // writes are still in flight when the process dies.
     const cdp = await b.context.newCDPSession(b.page);
-    await cdp.send('Browser.crash').catch(() => {});
+    const pid = browserPid(profile);
+    const sent = keys.slice(10).flatMap((key) => {
+      const event = { key, text: key, code: `Key${key.toUpperCase()}`, windowsVirtualKeyCode: key.toUpperCase().charCodeAt(0) };
+      return [cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', ...event }), cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', ...event })];
+    });
+    await sent.at(-1);
+    process.kill(pid, 'SIGKILL');
     await b.context.close().catch(() => {});
+    const shownSaved = Math.max(...shown);
+
     b = await openBrowser({ userDataDir: profile });
     await ready(b.page);
-    assert.equal((await progress(b.page)).done, 12);
-    assert.equal(await facetCount(b.page, 'flagged'), 12);
+    const records = (await rawRecords(b.page)).map((v) => JSON.parse(v));
+    const done = (await progress(b.page)).done;
+    assert.equal(records.length, done, 'every stored record is a readable annotation');
+    assert.ok(done >= shownSaved, `${done} labels survived, the page had shown ${shownSaved} as saved`);
+    assert.ok(done <= keys.length);
+    t.diagnostic(`${keys.length} keys pressed, ${shownSaved} shown as saved before the kill, ${done} found after it`);
+    // Transactions commit in order, so what survived is the first `done` samples, each with
+    // the label its key gave, and nothing else.
+    records.sort((p, q) => DEFAULT_IDS.indexOf(p.key.id) - DEFAULT_IDS.indexOf(q.key.id));
+    assert.deepEqual(records.map((r) => r.key.id), DEFAULT_IDS.slice(0, done));
+    assert.deepEqual(records.map((r) => r.label), keys.slice(0, done).map((k) => names[k]));
+    assert.equal(await facetCount(b.page, 'flagged'), keys.slice(0, done).filter((k) => k === 'f').length);
+    await screenshot(b.page, 'annotation-after-kill');
     await b.close();
   } finally { rmSync(profile, { recursive: true, force: true }); }
 });
@@ -234,5 +299,221 @@ test('a full storage quota is reported clearly, and nothing unsaved is shown as 
     await page.reload();
     await ready(page);
     assert.equal((await progress(page)).done, 0, 'the change that failed to save is not there after a reload');
+  } finally { await b.close(); }
+});
+
+/** Opens `page` at the site and a second tab of the same site that is not the app. */
+async function otherTab(context) {
+  const other = await context.newPage();
+  await other.goto(`${BASE_URL}/manifest.webmanifest`);
+  return other;
+}
+
+test('a database held open at an older version by another tab is reported, and labelling starts when it lets go', async () => {
+  const b = await openBrowser();
+  try {
+    const { page, context } = b;
+    // The other tab holds version 1 open and, like an old build, ignores requests to upgrade.
+    const other = await otherTab(context);
+    await other.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open('agent-flan-explorer', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('annotations');
+      open.onsuccess = () => { window.heldDb = open.result; resolve(); };
+      open.onerror = () => reject(open.error);
+    }));
+    // This tab is a newer build: its open asks for one version more.
+    await page.addInitScript(() => {
+      const open = IDBFactory.prototype.open;
+      IDBFactory.prototype.open = function (name, version) {
+        return open.call(this, name, name === 'agent-flan-explorer' && version ? version + 1 : version);
+      };
+    });
+    await page.goto(`${BASE_URL}/`);
+    await page.locator('[data-testid=save-state][data-state=blocked]').waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId('save-error').innerText(), /another tab of this site holds an older version of it open\. Close that tab/);
+    await page.keyboard.press('j');
+    await page.getByTestId('sample-view').waitFor();
+    await page.keyboard.press('a');
+    assert.match(await page.getByTestId('label-notice').innerText(), /^Nothing was changed: Waiting for the label database/);
+    assert.equal(await page.getByTestId('annotation-status').innerText(), 'unlabelled');
+    await screenshot(page, 'annotation-blocked');
+    // The other tab closes its connection: the open goes ahead, and labels save.
+    await other.evaluate(() => window.heldDb.close());
+    await page.locator('[data-testid=save-state][data-state=saved]').waitFor({ timeout: 30_000 });
+    await page.keyboard.press('a');
+    await waitSaved(page, 1);
+    assert.equal(await page.locator('[data-testid=save-state]').getAttribute('data-count'), '1');
+  } finally { await b.close(); }
+});
+
+test('a newer version opened in another tab is let through: this tab closes its database and says to reload', async () => {
+  const b = await openBrowser();
+  try {
+    const { page, context } = b;
+    await ready(page);
+    await page.keyboard.press('j');
+    await page.keyboard.press('a');
+    await waitSaved(page, 1);
+    const other = await otherTab(context);
+    const opened = await other.evaluate(() => new Promise((resolve, reject) => {
+      let blocked = false;
+      const open = indexedDB.open('agent-flan-explorer', 2);
+      open.onblocked = () => { blocked = true; };
+      open.onsuccess = () => {
+        const db = open.result;
+        const get = db.transaction('annotations', 'readonly').objectStore('annotations').getAll();
+        get.onsuccess = () => { db.close(); resolve({ blocked, records: get.result.length }); };
+      };
+      open.onerror = () => reject(open.error);
+    }));
+    assert.deepEqual(opened, { blocked: false, records: 1 }, 'the newer tab opened at once, and the saved label is there');
+    await page.locator('[data-testid=save-state][data-state=failed]').waitFor();
+    assert.match(await page.getByTestId('save-error').innerText(), /Another tab opened a newer version of this site.*Reload this tab/);
+    // A change made now cannot be saved, and is not shown as saved.
+    await page.keyboard.press('x');
+    await page.getByTestId('save-unsaved').waitFor();
+    assert.match(await page.getByTestId('save-unsaved').innerText(), /1 change is not saved: kept in this tab and in Undo, but this tab cannot save it/);
+    assert.equal(await page.locator('[data-testid=save-state]').getAttribute('data-state'), 'failed');
+    await screenshot(page, 'annotation-version-change');
+  } finally { await b.close(); }
+});
+
+test('after a failed write the change stays in Undo, is written again, and "saved" comes back', async () => {
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await ready(page);
+    await page.keyboard.press('j');
+    await page.getByTestId('sample-view').waitFor();
+    // The next put fails, as a disk error would.
+    const failNextPut = () => page.evaluate(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function () {
+        IDBObjectStore.prototype.put = put;
+        throw new DOMException('simulated disk failure', 'UnknownError');
+      };
+    });
+    await failNextPut();
+    await page.keyboard.press('a');
+    await page.getByTestId('save-unsaved').waitFor();
+    assert.match(await page.getByTestId('save-error').innerText(), /simulated disk failure\. The last change was NOT saved\. 1 change is not saved: kept in this tab and in Undo/);
+    assert.equal(await page.getByTestId('undo').isEnabled(), true);
+    await screenshot(page, 'annotation-write-failed');
+    await page.getByTestId('save-retry').click();
+    await waitSaved(page, 1);
+    // A second failure is written again with the next change.
+    await failNextPut();
+    await page.keyboard.press('x');
+    await page.getByTestId('save-unsaved').waitFor();
+    assert.equal(await page.locator('[data-testid=save-state]').getAttribute('data-state'), 'failed');
+    await page.keyboard.press('f');
+    await waitSaved(page, 3);
+    assert.equal(await page.locator('[data-testid=save-state]').getAttribute('data-count'), '3');
+    await page.reload();
+    await ready(page);
+    assert.equal((await progress(page)).done, 3);
+    for (const value of ['accepted', 'rejected', 'flagged']) assert.equal(await facetCount(page, value), 1, value);
+  } finally { await b.close(); }
+});
+
+test('span labels store the selected occurrence; selections across turns and 1–4 on user turns are refused', async () => {
+  const b = await openBrowser();
+  const dir = mkdtempSync(path.join(tmpdir(), 'afe-span-'));
+  const assistant = 'Thought: é 🚀 the cat sat.\nAction: look\nAction Input: {"q": "the cat", "n": 2}\nthe cat ran. the cat slept.';
+  const row = { id: 'span_1', conversation: [{ role: 'user', content: 'Tell me about the cat.' }, { role: 'assistant', content: assistant }] };
+  try {
+    const { page } = b;
+    const file = path.join(dir, 'spans.jsonl');
+    writeFileSync(file, JSON.stringify(row) + '\n');
+    await ready(page, `${BASE_URL}/?s=span_1`);
+    await page.getByTestId('file-input').setInputFiles(file);
+    await page.locator('[data-testid=sample-view][data-id=span_1]').waitFor();
+    const turn = (i) => page.locator(`[data-testid=turn][data-turn="${i}"]`);
+
+    // 1–4 with no focused turn, then on the user turn: nothing changes, and the page says why.
+    await page.keyboard.press('1');
+    assert.match(await page.getByTestId('label-notice').innerText(), /click an assistant turn first/);
+    await turn(0).click();
+    await page.keyboard.press('1');
+    assert.match(await page.getByTestId('label-notice').innerText(), /^Turn #0 is not an assistant turn/);
+    assert.equal(await page.getByTestId('annotation-status').innerText(), 'unlabelled');
+    assert.equal((await progress(page)).done, 0);
+    await screenshot(page, 'annotation-key-on-user-turn');
+    await turn(1).click();
+    await page.keyboard.press('1');
+    await turn(1).locator('[data-testid=turn-cap-reasoning][aria-pressed=true]').waitFor();
+
+    // Selects `needle` in the text node of turn `from` that contains `within` (its `nth` match
+    // there), through to turn `to`'s text.
+    const select = (from, within, needle, to = from) => page.evaluate(({ from, within, needle, to }) => {
+      const body = (i) => document.querySelector(`[data-testid=turn][data-turn="${i}"] .turn-body`);
+      const nodes = (el) => { const w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT); const out = []; while (w.nextNode()) out.push(w.currentNode); return out; };
+      const start = nodes(body(from)).find((n) => n.textContent.includes(within));
+      const at = start.textContent.indexOf(within) + within.indexOf(needle);
+      const range = document.createRange();
+      range.setStart(start, at);
+      if (to === from) range.setEnd(start, at + needle.length);
+      else { const last = nodes(body(to)).at(-1); range.setEnd(last, 3); }
+      const selection = window.getSelection(); selection.removeAllRanges(); selection.addRange(range);
+    }, { from, within, needle, to });
+    const labelSpan = (i) => turn(i).locator('[data-testid=label-span]').click();
+
+    // The third "the cat", after the pretty-printed JSON block and two equal words before it.
+    await select(1, 'the cat slept', 'the cat');
+    await labelSpan(1);
+    await turn(1).locator('[data-testid=span-label]').waitFor();
+    // Inside the JSON block: the span is the block's own text.
+    await select(1, '"q": "the cat"', 'the cat');
+    await labelSpan(1);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=turn][data-turn="1"] [data-testid=span-label]').length === 2);
+    // Across the user and assistant turns, and in the user turn with the assistant's button.
+    await select(0, 'the cat', 'the cat', 1);
+    await labelSpan(1);
+    assert.match(await turn(1).getByTestId('span-error').innerText(), /runs across turns/);
+    await select(0, 'the cat', 'the cat');
+    await labelSpan(1);
+    assert.match(await turn(1).getByTestId('span-error').innerText(), /not in this turn/);
+    await page.locator('[data-testid=save-state][data-state=saved][data-count="1"]').waitFor();
+    await screenshot(page, 'annotation-spans');
+
+    await page.locator('.export-menu').evaluate((d) => { d.open = true; });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-annotations').click()]);
+    const out = path.join(dir, 'out.jsonl');
+    await download.saveAs(out);
+    const exported = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(exported.length, 1);
+    const chars = (s) => [...s].length;
+    const last = assistant.lastIndexOf('the cat');
+    const json = '{"q": "the cat", "n": 2}';
+    const spans = exported[0].spans.map(({ turn, start, end, text }) => ({ turn, start, end, text }));
+    assert.deepEqual(spans.sort((p, q) => p.start - q.start), [
+      { turn: 1, start: chars(assistant.slice(0, assistant.indexOf(json))), end: chars(assistant.slice(0, assistant.indexOf(json))) + chars(json), text: json },
+      { turn: 1, start: chars(assistant.slice(0, last)), end: chars(assistant.slice(0, last)) + 7, text: 'the cat' },
+    ]);
+    assert.equal(exported[0].turns['0'], undefined, 'nothing was stored for the user turn');
+  } finally { await b.close(); rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('the keyboard help opens from a visible button as well as from ?', async () => {
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await ready(page);
+    const button = page.getByTestId('help-button');
+    assert.equal(await button.isVisible(), true);
+    assert.match(await button.innerText(), /Keyboard shortcuts/);
+    await button.click();
+    const overlay = page.getByTestId('help-overlay');
+    await overlay.waitFor();
+    assert.match(await overlay.innerText(), /1 – 4\s+capability of the focused assistant turn/);
+    await screenshot(page, 'annotation-help');
+    await overlay.click();
+    await overlay.waitFor({ state: 'detached' });
+    // The button gave the focus back: keys are shortcuts again.
+    await page.keyboard.press('?');
+    await overlay.waitFor();
+    await page.keyboard.press('Escape');
+    await overlay.waitFor({ state: 'detached' });
+    assert.deepEqual(b.errors, []);
   } finally { await b.close(); }
 });

@@ -1,13 +1,14 @@
 //! Labelling UI: sample labels and note, turn labels and capability corrections, span labels,
 //! progress, undo/redo, bulk labelling, export and import. Every action is also a key.
 
-use flan_data::annotate::{self, Annotation, AnnotationStatus, Edit, ImportReport, SampleLabel, SpanLabel, TurnLabel};
+use flan_data::annotate::{self, Annotation, AnnotationStatus, Edit, ImportReport, SampleLabel, SelectionError, SpanLabel, TurnLabel};
 use flan_data::{Capability, Code};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::data::labels::{Labels, SaveState};
 use crate::data::store::Store;
+use crate::render;
 
 /// Keys of the sample labels, in button order.
 pub const SAMPLE_KEYS: [(SampleLabel, &str, &str); 4] = [
@@ -107,15 +108,21 @@ pub fn TurnLabels(index: u32, turn: usize, content: String) -> impl IntoView {
     };
     let span_label = RwSignal::new("hallucination".to_string());
     let span_error = RwSignal::new(None::<String>);
-    let label_selection = move |_| {
-        let selected = web_sys::window().and_then(|w| w.get_selection().ok().flatten()).and_then(|s| s.to_string().as_string()).unwrap_or_default();
-        match span_for(&content, &selected) {
-            Some((start, end)) => {
+    let label_selection = move |ev: web_sys::MouseEvent| {
+        // The turn's drawn text is the `.turn-body` of the `<article>` these buttons sit in.
+        let body = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-testid=turn]").ok().flatten())
+            .and_then(|article| article.query_selector(".turn-body").ok().flatten());
+        let picked = selected_span(body.as_ref(), &content)
+            .and_then(|(start, end)| SpanLabel::from_content(turn, &content, start, end, span_label.get_untracked()).ok_or_else(|| SelectionError::OutOfRange.to_string()));
+        match picked {
+            Ok(span) => {
                 span_error.set(None);
-                let span = SpanLabel { turn, start, end, text: selected.trim().to_string(), label: span_label.get_untracked() };
                 labels.edit(store, index, Edit::AddSpan { span });
             }
-            None => span_error.set(Some("Select some text inside this turn first.".into())),
+            Err(message) => span_error.set(Some(message)),
         }
     };
     view! {
@@ -146,7 +153,7 @@ pub fn TurnLabels(index: u32, turn: usize, content: String) -> impl IntoView {
                 </select>
                 <button class="small" data-testid="label-span" on:click=label_selection>"Label selected text"</button>
             </span>
-            {move || span_error.get().map(|e| view! { <span class="small bad">{e}</span> })}
+            {move || span_error.get().map(|e| view! { <span class="small bad" role="alert" data-testid="span-error">{e}</span> })}
             <ul class="spans">
                 {move || spans().into_iter().map(|(i, s)| view! {
                     <li data-testid="span-label"><span class="chip">{s.label.clone()}</span>" “"{s.text.clone()}"” "
@@ -157,15 +164,44 @@ pub fn TurnLabels(index: u32, turn: usize, content: String) -> impl IntoView {
     }
 }
 
-/// Character offsets of `selected` (trimmed) inside `content`, if it is there.
-pub fn span_for(content: &str, selected: &str) -> Option<(usize, usize)> {
-    let needle = selected.trim();
-    if needle.is_empty() {
-        return None;
+/// The char span of `content` that the page's selection covers inside the turn's drawn `body`,
+/// taken from where the selection is (its range's offsets), not from its text, so of two equal
+/// substrings the selected one is labelled. Refuses selections outside the turn or across turns.
+fn selected_span(body: Option<&web_sys::Element>, content: &str) -> Result<(usize, usize), String> {
+    let body = body.ok_or("This turn's text is not on the page.")?;
+    let range = web_sys::window()
+        .and_then(|w| w.get_selection().ok().flatten())
+        .filter(|s| s.range_count() > 0)
+        .and_then(|s| s.get_range_at(0).ok())
+        .filter(|r| !r.collapsed())
+        .ok_or_else(|| SelectionError::Empty.to_string())?;
+    let (Ok(start_node), Ok(end_node)) = (range.start_container(), range.end_container()) else {
+        return Err(SelectionError::Empty.to_string());
+    };
+    match (body.contains(Some(&start_node)), body.contains(Some(&end_node))) {
+        (true, true) => {}
+        (false, false) => return Err("The selected text is not in this turn: use the “Label selected text” button of the turn it is in.".into()),
+        _ => return Err("The selection runs across turns: select text inside one turn only.".into()),
     }
-    let byte = content.find(needle)?;
-    let start = content[..byte].chars().count();
-    Some((start, start + needle.chars().count()))
+    // UTF-16 offset of a boundary from the start of the body's text, as the DOM counts it.
+    let offset_of = |node: &web_sys::Node, offset: u32| -> Option<usize> {
+        let measure = gloo::utils::document().create_range().ok()?;
+        measure.select_node_contents(body).ok()?;
+        measure.set_end(node, offset).ok()?;
+        Some(measure.unchecked_ref::<js_sys::Object>().to_string().length() as usize)
+    };
+    let (Some(start), Some(end)) = (offset_of(&start_node, range.start_offset().unwrap_or(0)), offset_of(&end_node, range.end_offset().unwrap_or(0))) else {
+        return Err(SelectionError::OutOfRange.to_string());
+    };
+    let pieces = render::shown_pieces(content);
+    let drawn: usize = pieces.iter().map(|p| p.shown.encode_utf16().count()).sum();
+    let on_page = body.text_content().map_or(0, |t| t.encode_utf16().count());
+    if drawn != on_page {
+        // The page draws this turn differently from what the offsets assume: refuse rather
+        // than label the wrong characters.
+        return Err(SelectionError::OutOfRange.to_string());
+    }
+    annotate::span_from_selection(content, &pieces, start, end).map_err(|e| e.to_string())
 }
 
 /// Progress, save state, undo/redo, bulk labelling, export and import, above the result list.
@@ -192,6 +228,10 @@ pub fn AnnotationToolbar(#[prop(into)] matches: Signal<Vec<u32>>) -> impl IntoVi
         <div class="annotation-toolbar" data-testid="annotation-toolbar">
             <span data-testid="label-progress">{move || { let (d, n) = progress.get(); format!("{d} / {n} labelled") }}</span>
             <SaveIndicator/>
+            {move || labels.notice.get().map(|n| view! {
+                <span class="notice notice-warn small key-notice" role="status" data-testid="label-notice">{n}" "
+                    <button class="small link" aria-label="Dismiss" on:click=move |_| labels.notice.set(None)>"×"</button></span>
+            })}
             <button class="small" data-testid="undo" title="Undo (ctrl-z or backspace)"
                 disabled=move || { labels.version.track(); !labels.annotations.with_value(|a| a.can_undo()) }
                 on:click=move |_| labels.undo(store)>"Undo"</button>
@@ -237,14 +277,28 @@ pub fn AnnotationToolbar(#[prop(into)] matches: Signal<Vec<u32>>) -> impl IntoVi
 fn SaveIndicator() -> impl IntoView {
     let labels = Labels::get();
     view! {
-        <span class="save-state" data-testid="save-state" data-state=move || match labels.save.get() {
-            SaveState::Opening => "opening", SaveState::Saved { .. } => "saved", SaveState::Saving => "saving", SaveState::Failed(_) => "failed",
-        }>
+        <span class="save-state" data-testid="save-state"
+            data-state=move || match labels.save.get() {
+                SaveState::Opening => "opening", SaveState::Blocked(_) => "blocked", SaveState::Saved { .. } => "saved",
+                SaveState::Saving => "saving", SaveState::Failed { .. } => "failed",
+            }
+            data-count=move || match labels.save.get() { SaveState::Saved { count } => Some(count.to_string()), _ => None }>
             {move || match labels.save.get() {
                 SaveState::Opening => view! { <span class="muted">"opening label store…"</span> }.into_any(),
+                SaveState::Blocked(e) => view! { <span class="notice notice-bad small" role="alert" data-testid="save-error">{e}</span> }.into_any(),
                 SaveState::Saving => view! { <span class="muted">"saving…"</span> }.into_any(),
                 SaveState::Saved { count } => view! { <span class="ok">{format!("✓ saved ({count} in this browser)")}</span> }.into_any(),
-                SaveState::Failed(e) => view! { <span class="notice notice-bad small" data-testid="save-error">{e}</span> }.into_any(),
+                SaveState::Failed { message, unsaved } => view! {
+                    <span class="notice notice-bad small" role="alert" data-testid="save-error">{message}
+                        {(unsaved > 0).then(|| view! {
+                            <span data-testid="save-unsaved">{format!(" {unsaved} change{} not saved: kept in this tab and in Undo, {}", if unsaved == 1 { " is" } else { "s are" },
+                                if labels.is_open() { "and written again with your next change." } else { "but this tab cannot save it: export your labels to keep it." })}</span>
+                        })}
+                        {labels.can_retry().then(|| view! {
+                            " " <button class="small" data-testid="save-retry" on:click=move |_| labels.retry()>"Retry saving"</button>
+                        })}
+                    </span>
+                }.into_any(),
             }}
         </span>
     }
@@ -351,19 +405,26 @@ fn ExportMenu() -> impl IntoView {
     }
 }
 
-/// The keyboard help overlay (`?`).
+/// The keyboard help overlay (`?`), and a button that opens it, so the shortcuts can be found
+/// with the mouse.
 #[component]
 pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
     let rows = [
         ("a / x / space / f", "accept / reject / ignore / flag the sample, then go to the next"),
         ("j / k", "next / previous sample"),
-        ("1 – 4", "capability of the focused turn: reasoning, retrieval, understanding, instruction following"),
+        ("1 – 4", "capability of the focused assistant turn (click a turn to focus it): reasoning, retrieval, understanding, instruction following"),
         ("ctrl-z or backspace", "undo"),
         ("ctrl-shift-z", "redo"),
         ("/", "search"),
         ("?", "this help"),
     ];
     view! {
+        <button class="small help-button" data-testid="help-button" title="Keyboard shortcuts (?)" aria-haspopup="dialog"
+            on:click=move |ev| {
+                // Give the focus back to the page, so the next key (space!) is a shortcut, not a click.
+                if let Some(button) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) { let _ = button.blur(); }
+                open.set(true)
+            }><kbd>"?"</kbd>" Keyboard shortcuts"</button>
         <Show when=move || open.get()>
             <div class="overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" data-testid="help-overlay" on:click=move |_| open.set(false)>
                 <div class="card">
@@ -371,7 +432,7 @@ pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
                     <table class="kv"><tbody>
                         {rows.iter().map(|(k, v)| view! { <tr><th><kbd>{*k}</kbd></th><td>{*v}</td></tr> }).collect_view()}
                     </tbody></table>
-                    <p class="muted small">"Shortcuts work when the focus is not in a text field. Click anywhere to close."</p>
+                    <p class="muted small">"Shortcuts work when the focus is not in a text field; every one has a button too. Click anywhere or press Escape to close."</p>
                 </div>
             </div>
         </Show>

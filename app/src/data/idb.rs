@@ -18,6 +18,8 @@ pub enum StorageError {
     Unavailable(String),
     /// Another tab holds an older version of the database open.
     Blocked,
+    /// This tab closed the database because another tab opened a newer version.
+    Closed,
     /// The browser's storage quota for this site is used up.
     QuotaExceeded,
     /// Anything else the browser reported.
@@ -28,7 +30,8 @@ impl std::fmt::Display for StorageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StorageError::Unavailable(why) => write!(f, "This browser gives the page no IndexedDB ({why}); labels cannot be saved. Export them before closing the tab."),
-            StorageError::Blocked => write!(f, "Another tab of this site holds the label database open with an older version: close it and reload."),
+            StorageError::Blocked => write!(f, "Waiting for the label database: another tab of this site holds an older version of it open. Close that tab (or reload it); labelling starts here as soon as it lets go."),
+            StorageError::Closed => write!(f, "Another tab opened a newer version of this site, so this tab closed its label database. Reload this tab to keep labelling; changes not shown as saved here are lost on reload, so export them first if you need them."),
             StorageError::QuotaExceeded => write!(f, "The browser's storage for this site is full: the last change was NOT saved. Export your labels, then free space (e.g. delete cached models)."),
             StorageError::Failed(why) => write!(f, "Saving failed: {why}. The last change was NOT saved."),
         }
@@ -89,7 +92,11 @@ async fn transaction_done(tx: &IdbTransaction) -> Result<(), StorageError> {
 pub struct Db(IdbDatabase);
 
 impl Db {
-    pub async fn open() -> Result<Db, StorageError> {
+    /// Opens the database. `on_blocked` runs if the open has to wait for another tab that holds
+    /// an older version open (the open then goes on waiting and succeeds once that tab closes
+    /// it); `on_version_change` runs after this connection was closed because another tab asked
+    /// for a newer version.
+    pub async fn open(on_blocked: impl Fn() + 'static, on_version_change: impl Fn() + 'static) -> Result<Db, StorageError> {
         let factory = web_sys::window()
             .ok_or_else(|| StorageError::Unavailable("no window".into()))?
             .indexed_db()
@@ -112,16 +119,22 @@ impl Db {
             }
         });
         request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
-        let blocked = std::rc::Rc::new(std::cell::Cell::new(false));
-        let blocked_flag = blocked.clone();
-        let on_blocked = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| blocked_flag.set(true));
+        let on_blocked = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| on_blocked());
         request.set_onblocked(Some(on_blocked.as_ref().unchecked_ref()));
         let result = request_done(&request).await;
+        request.set_onblocked(None);
+        request.set_onupgradeneeded(None);
         drop((upgrade, on_blocked));
-        if blocked.get() && result.is_err() {
-            return Err(StorageError::Blocked);
-        }
         let db: IdbDatabase = result?.dyn_into().map_err(|_| StorageError::Failed("open did not give a database".into()))?;
+        // Another tab wants a newer version: let it go ahead rather than block it. Transactions
+        // already started still complete; later writes fail and are reported, never shown saved.
+        let closing = db.clone();
+        let version_change = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            closing.close();
+            on_version_change();
+        });
+        db.set_onversionchange(Some(version_change.as_ref().unchecked_ref()));
+        version_change.forget();
         Ok(Db(db))
     }
 

@@ -1,21 +1,27 @@
 //! Annotations in the app: the undoable model from `flan_data::annotate`, persisted to
 //! IndexedDB one transaction per action, and mirrored into the explorer's "Annotation" facet.
 
+use std::collections::{BTreeSet, HashMap};
+
 use flan_data::annotate::{content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, Step, STATUS_NAMES};
 use flan_data::FacetKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::idb::Db;
+use super::idb::{Db, StorageError};
 use super::store::Store;
 
-/// What the save indicator shows. "Saved" only after the IndexedDB commit completed.
+/// What the save indicator shows. "Saved" only after the IndexedDB commit completed and no
+/// change made in this tab is still waiting to be written.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SaveState {
     Opening,
+    /// The open waits for another tab that holds an older version of the database.
+    Blocked(String),
     Saved { count: usize },
     Saving,
-    Failed(String),
+    /// A write (or the open) failed; `unsaved` changes are kept here, in Undo, and retried.
+    Failed { message: String, unsaved: usize },
 }
 
 #[derive(Clone, Copy)]
@@ -27,8 +33,19 @@ pub struct Labels {
     db: StoredValue<Option<Db>, LocalStorage>,
     /// Content hash per dataset index, computed once per sample.
     hashes: StoredValue<Vec<String>>,
-    /// Writes are chained so they commit in the order the user made them.
+    /// Writes in flight. IndexedDB runs readwrite transactions on one store in the order
+    /// they were created, so they commit in the order the user made the changes.
     pending: StoredValue<u32>,
+    /// Numbers the writes; `last_write` holds the newest write of each key.
+    write_seq: StoredValue<u64>,
+    last_write: StoredValue<HashMap<AnnotationKey, u64>>,
+    /// Keys whose newest write failed (or was never made): written again with the next write.
+    unsaved: StoredValue<BTreeSet<AnnotationKey>>,
+    /// A short message for the last action that did nothing (e.g. 1–4 on a user turn).
+    pub notice: RwSignal<Option<String>>,
+    /// True until the open finished: loading the saved labels then replaces what is in memory,
+    /// so edits wait for it.
+    opening: StoredValue<bool>,
 }
 
 impl Labels {
@@ -44,24 +61,38 @@ impl Labels {
             db: StoredValue::new_local(None),
             hashes: StoredValue::new(Vec::new()),
             pending: StoredValue::new(0),
+            write_seq: StoredValue::new(0),
+            last_write: StoredValue::new(HashMap::new()),
+            unsaved: StoredValue::new(BTreeSet::new()),
+            notice: RwSignal::new(None),
+            opening: StoredValue::new(true),
         };
         provide_context(labels);
         let store = Store::get();
         spawn_local(async move {
-            match Db::open().await {
-                Ok(db) => match db.all().await {
-                    Ok(values) => {
-                        let stored: Vec<Annotation> = values.iter().filter_map(|v| serde_json::from_str(v).ok()).collect();
-                        let count = stored.len();
-                        labels.annotations.update_value(|a| a.load(stored));
-                        labels.db.set_value(Some(db));
-                        labels.save.set(SaveState::Saved { count });
-                        labels.sync_facet(store);
-                    }
-                    Err(e) => labels.save.set(SaveState::Failed(e.to_string())),
-                },
-                Err(e) => labels.save.set(SaveState::Failed(e.to_string())),
+            let on_blocked = move || labels.save.set(SaveState::Blocked(StorageError::Blocked.to_string()));
+            let on_version_change = move || {
+                labels.db.set_value(None);
+                labels.fail(StorageError::Closed.to_string());
+            };
+            let loaded = match Db::open(on_blocked, on_version_change).await {
+                Ok(db) => db.all().await.map(|values| (db, values)),
+                Err(e) => Err(e),
+            };
+            match loaded {
+                // Closed already, because another tab asked for a newer version meanwhile.
+                Ok(_) if matches!(labels.save.get_untracked(), SaveState::Failed { .. }) => {}
+                Ok((db, values)) => {
+                    let stored: Vec<Annotation> = values.iter().filter_map(|v| serde_json::from_str(v).ok()).collect();
+                    let count = stored.len();
+                    labels.annotations.update_value(|a| a.load(stored));
+                    labels.db.set_value(Some(db));
+                    labels.save.set(SaveState::Saved { count });
+                    labels.sync_facet(store);
+                }
+                Err(e) => labels.fail(e.to_string()),
             }
+            labels.opening.set_value(false);
         });
         // New rows arrive while files stream in: give them their annotation status.
         Effect::new(move |_| {
@@ -103,8 +134,33 @@ impl Labels {
         self.annotations.with_value(|a| a.get(&key).cloned())
     }
 
+    /// Shows why nothing happened.
+    pub fn tell(self, message: impl Into<String>) {
+        self.notice.set(Some(message.into()));
+    }
+
+    /// While the database is opening, refuses the edit (and says so): the saved labels about to
+    /// be loaded would replace it.
+    fn still_opening(self) -> bool {
+        if !self.opening.get_value() {
+            if self.notice.with_untracked(Option::is_some) {
+                self.notice.set(None);
+            }
+            return false;
+        }
+        let why = match self.save.get_untracked() {
+            SaveState::Blocked(message) => message,
+            _ => "The label database is still opening.".to_string(),
+        };
+        self.tell(format!("Nothing was changed: {why}"));
+        true
+    }
+
     /// Applies edits as one undoable step and saves it.
     pub fn apply(self, store: Store, edits: Vec<(AnnotationKey, String, Edit)>) {
+        if self.still_opening() {
+            return;
+        }
         let now = js_sys::Date::now();
         if let Some(step) = self.annotations.try_update_value(|a| a.apply(edits, now)).flatten() {
             self.commit(store, step);
@@ -119,18 +175,27 @@ impl Labels {
     }
 
     pub fn undo(self, store: Store) {
+        if self.still_opening() {
+            return;
+        }
         if let Some(step) = self.annotations.try_update_value(|a| a.undo()).flatten() {
             self.commit(store, step);
         }
     }
 
     pub fn redo(self, store: Store) {
+        if self.still_opening() {
+            return;
+        }
         if let Some(step) = self.annotations.try_update_value(|a| a.redo()).flatten() {
             self.commit(store, step);
         }
     }
 
     pub fn merge(self, store: Store, incoming: Vec<Annotation>) {
+        if self.still_opening() {
+            return;
+        }
         let now = js_sys::Date::now();
         if let Some(step) = self.annotations.try_update_value(|a| a.merge(incoming, now)).flatten() {
             self.commit(store, step);
@@ -138,37 +203,100 @@ impl Labels {
     }
 
     pub fn clear_all(self, store: Store) {
+        if self.still_opening() {
+            return;
+        }
         if let Some(step) = self.annotations.try_update_value(|a| a.clear()).flatten() {
             self.commit(store, step);
         }
     }
 
-    /// Updates the facet, then writes the step's results in one IndexedDB transaction.
+    /// Updates the facet, then writes the step's results, with every change an earlier failed
+    /// write left unsaved, in one IndexedDB transaction.
     fn commit(self, store: Store, step: Step) {
         self.sync_facet(store);
-        let changes: Vec<(String, Option<String>)> = step
-            .after()
-            .into_iter()
-            .map(|(key, value)| (key.storage_key(), value.and_then(|a| serde_json::to_string(a).ok())))
-            .collect();
+        let keys = step.after().into_iter().map(|(key, _)| key).collect();
+        self.write(keys);
+    }
+
+    /// Writes the changes a failed write left unsaved (the "Retry" button).
+    pub fn retry(self) {
+        self.write(Vec::new());
+    }
+
+    /// Whether a retry can reach the database (it is open).
+    pub fn can_retry(self) -> bool {
+        self.is_open() && self.unsaved_count() > 0
+    }
+
+    /// Whether this tab has the database open (so later writes can succeed).
+    pub fn is_open(self) -> bool {
+        self.db.with_value(Option::is_some)
+    }
+
+    /// How many changes made in this tab are not in the database.
+    pub fn unsaved_count(self) -> usize {
+        self.unsaved.with_value(BTreeSet::len)
+    }
+
+    fn fail(self, message: String) {
+        let unsaved = self.unsaved_count();
+        self.save.set(SaveState::Failed { message, unsaved });
+    }
+
+    /// Writes the current value of `keys` and of every unsaved key in one transaction.
+    fn write(self, keys: Vec<AnnotationKey>) {
+        let mut keys: BTreeSet<AnnotationKey> = keys.into_iter().collect();
         let Some(db) = self.db.get_value() else {
-            if !matches!(self.save.get_untracked(), SaveState::Failed(_)) {
-                self.save.set(SaveState::Failed("the label database is not open yet; try again in a moment".into()));
+            self.unsaved.update_value(|u| u.extend(keys));
+            match self.save.get_untracked() {
+                // Keep the reason (blocked, closed by another tab, quota …) and count the change.
+                SaveState::Failed { message, .. } | SaveState::Blocked(message) => self.fail(message),
+                _ => self.fail("The label database is not open, so this change is not saved.".into()),
             }
             return;
         };
+        self.unsaved.update_value(|u| keys.append(u));
+        if keys.is_empty() {
+            return;
+        }
+        let seq = self.write_seq.try_update_value(|s| {
+            *s += 1;
+            *s
+        });
+        let seq = seq.unwrap_or_default();
+        self.last_write.update_value(|w| w.extend(keys.iter().map(|k| (k.clone(), seq))));
+        let changes: Vec<(String, Option<String>)> = self.annotations.with_value(|a| {
+            keys.iter().map(|key| (key.storage_key(), a.get(key).and_then(|v| serde_json::to_string(v).ok()))).collect()
+        });
         self.pending.update_value(|p| *p += 1);
-        self.save.set(SaveState::Saving);
+        if !matches!(self.save.get_untracked(), SaveState::Failed { .. }) {
+            self.save.set(SaveState::Saving);
+        }
         spawn_local(async move {
             let result = db.write(changes).await;
             self.pending.update_value(|p| *p -= 1);
             match result {
-                Err(e) => self.save.set(SaveState::Failed(e.to_string())),
-                Ok(()) if self.pending.get_value() == 0 && !matches!(self.save.get_untracked(), SaveState::Failed(_)) => {
-                    let count = self.annotations.with_value(Annotations::len);
-                    self.save.set(SaveState::Saved { count });
+                Err(e) => {
+                    // Only keys this write was the newest write of: a later write carries the
+                    // newer value of the others.
+                    let newest: Vec<AnnotationKey> = self.last_write.with_value(|w| keys.into_iter().filter(|k| w.get(k) == Some(&seq)).collect());
+                    self.unsaved.update_value(|u| u.extend(newest));
+                    let message = if self.db.with_value(Option::is_none) { StorageError::Closed.to_string() } else { e.to_string() };
+                    self.fail(message);
                 }
-                Ok(()) => {}
+                Ok(()) => {
+                    let closed = self.db.with_value(Option::is_none);
+                    if closed {
+                        // Committed, but this tab can save nothing more: keep saying so.
+                        self.fail(StorageError::Closed.to_string());
+                    } else if self.pending.get_value() == 0 && self.unsaved_count() == 0 {
+                        let count = self.annotations.with_value(Annotations::len);
+                        self.save.set(SaveState::Saved { count });
+                    } else if let SaveState::Failed { message, .. } = self.save.get_untracked() {
+                        self.fail(message);
+                    }
+                }
             }
         });
     }

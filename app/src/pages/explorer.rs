@@ -120,8 +120,17 @@ pub fn ExplorerPage() -> impl IntoView {
                 return;
             }
             if let Some(digit) = key.parse::<usize>().ok().filter(|d| (1..=4).contains(d)) {
-                if let (Some(index), Some(turn)) = (selected_index.get_untracked(), state.with_untracked(|s| s.turn)) {
+                let Some(index) = selected_index.get_untracked() else { return };
+                let Some(turn) = state.with_untracked(|s| s.turn) else {
+                    labels.tell(format!("Key {digit} sets the capability of the focused turn: click an assistant turn first."));
+                    return;
+                };
+                // Only assistant turns have a capability label (and its buttons).
+                let role = store.dataset.with_value(|d| d.sample(index).and_then(|s| s.conversation.get(turn)).map(|t| t.role));
+                if role == Some(flan_data::Role::Assistant) {
                     toggle_turn_capability(labels, store, index, turn, Capability::ALL[digit - 1]);
+                } else {
+                    labels.tell(format!("Turn #{turn} is not an assistant turn: key {digit} sets the capability of an assistant turn. Click one first."));
                 }
                 return;
             }

@@ -152,6 +152,43 @@ fn json_summary(value: &Value) -> String {
     }
 }
 
+/// A turn's extra fields (keys other than role / content / loss that the parser kept, e.g.
+/// ToolBench's `function_call` and `name`, a T-FLAN `capability` tag), ready to show as text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtraFields {
+    /// One line: scalar fields as `key: value`, structured ones as `key {…}`.
+    pub summary: String,
+    /// The fields as pretty-printed JSON.
+    pub pretty: String,
+    /// Number of fields.
+    pub count: usize,
+}
+
+/// Longest scalar value shown in the one-line summary.
+const SUMMARY_VALUE_CHARS: usize = 48;
+
+/// Summary and pretty JSON of a turn's extra fields; `None` when it has none.
+pub fn extra_fields(extra: Option<&serde_json::Map<String, Value>>) -> Option<ExtraFields> {
+    let map = extra.filter(|m| !m.is_empty())?;
+    let parts: Vec<String> = map
+        .iter()
+        .map(|(key, value)| match value {
+            Value::String(s) => {
+                let short: String = s.chars().take(SUMMARY_VALUE_CHARS).collect();
+                let more = if s.chars().count() > SUMMARY_VALUE_CHARS { "…" } else { "" };
+                format!("{key}: {short}{more}")
+            }
+            Value::Object(_) | Value::Array(_) => format!("{key} {}", json_summary(value)),
+            other => format!("{key}: {other}"),
+        })
+        .collect();
+    Some(ExtraFields {
+        summary: parts.join(" · "),
+        pretty: serde_json::to_string_pretty(map).unwrap_or_default(),
+        count: map.len(),
+    })
+}
+
 /// One tool offered in a system prompt.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ToolRow {
@@ -244,6 +281,20 @@ mod tests {
         let pieces = shown_pieces(content);
         assert_eq!(pieces.last().unwrap().end, content.chars().count());
         assert!(pieces.iter().any(|p| !p.verbatim));
+    }
+
+    #[test]
+    fn extra_fields_are_summarised_and_pretty_printed() {
+        let map: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"function_call": {"name": "f", "arguments": "{\"q\": 1}"}, "capability": "retrieval"}"#,
+        )
+        .unwrap();
+        let e = extra_fields(Some(&map)).unwrap();
+        assert_eq!(e.summary, "function_call { name, arguments } · capability: retrieval");
+        assert!(e.pretty.starts_with("{\n  \"function_call\": {\n"), "{}", e.pretty);
+        assert_eq!(e.count, 2);
+        assert_eq!(extra_fields(Some(&serde_json::Map::new())), None);
+        assert_eq!(extra_fields(None), None);
     }
 
     #[test]

@@ -101,6 +101,20 @@ code_enum!(
 );
 
 code_enum!(
+    /// Characters per turn, bucketed (the Stats view's chars-per-turn histogram). A sample has a
+    /// bucket when at least one of its turns falls in it (a bit mask, like [`Capability`]).
+    TurnLength {
+        C0 = ("0-99", "0–99 chars"),
+        C100 = ("100-299", "100–299 chars"),
+        C300 = ("300-999", "300–999 chars"),
+        C1k = ("1000-2999", "1000–2999 chars"),
+        C3k = ("3000-9999", "3000–9999 chars"),
+        C10k = ("10000-29999", "10000–29999 chars"),
+        C30k = ("30000+", "30000+ chars"),
+    }
+);
+
+code_enum!(
     /// Published row vs row derived by this crate.
     Provenance {
         Published = ("published", "Published"),
@@ -139,6 +153,32 @@ impl TurnBucket {
     }
 }
 
+impl TurnLength {
+    /// Upper bounds (exclusive) of the buckets; the last bucket is open.
+    pub const EDGES: [u32; 6] = [100, 300, 1_000, 3_000, 10_000, 30_000];
+
+    /// Bucket of a turn with `chars` characters.
+    pub fn of(chars: u32) -> TurnLength {
+        let b = Self::EDGES
+            .iter()
+            .position(|&e| chars < e)
+            .unwrap_or(Self::EDGES.len());
+        Self::ALL[b]
+    }
+
+    /// Inclusive lower and exclusive upper edge (`None`: open).
+    pub fn range(self) -> (u32, Option<u32>) {
+        let b = self as usize;
+        let lower = if b == 0 { 0 } else { Self::EDGES[b - 1] };
+        (lower, Self::EDGES.get(b).copied())
+    }
+
+    /// Bit in a turn-length mask.
+    pub fn bit(self) -> u8 {
+        1 << self.code()
+    }
+}
+
 impl Capability {
     /// Bit in a capability mask.
     pub fn bit(self) -> u8 {
@@ -167,6 +207,23 @@ mod tests {
         check::<Capability>();
         check::<TurnBucket>();
         check::<Provenance>();
+        check::<TurnLength>();
+        assert_eq!(TurnLength::of(0), TurnLength::C0);
+        assert_eq!(TurnLength::of(99), TurnLength::C0);
+        assert_eq!(TurnLength::of(100), TurnLength::C100);
+        assert_eq!(TurnLength::of(29_999), TurnLength::C10k);
+        assert_eq!(TurnLength::of(30_000), TurnLength::C30k);
+        assert_eq!(TurnLength::C1k.range(), (1_000, Some(3_000)));
+        assert_eq!(TurnLength::C30k.range(), (30_000, None));
+        // Names match the ranges they stand for.
+        for t in TurnLength::ALL {
+            let (lo, hi) = t.range();
+            let name = match hi {
+                Some(h) => format!("{lo}-{}", h - 1),
+                None => format!("{lo}+"),
+            };
+            assert_eq!(t.name(), name);
+        }
         check::<LossMask>();
         check::<Scope>();
         assert_eq!(TurnBucket::of(17), TurnBucket::T17up);

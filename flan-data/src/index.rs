@@ -16,7 +16,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
 use crate::classify::{classify, classify_codes, SampleClass, SampleCodes};
-use crate::codes::{Capability, Code, LossMask, Provenance, Scope, TurnBucket};
+use crate::codes::{Code, LossMask, Provenance, Scope, TurnBucket, TurnLength};
 use crate::error::FlanError;
 use crate::model::{Role, Sample};
 use crate::query::{FacetKind, Query};
@@ -35,6 +35,8 @@ pub struct Dataset {
     negative: Vec<u8>,
     capabilities: Vec<u8>,
     turns: Vec<u8>,
+    /// Bit per [`TurnLength`] bucket that at least one turn falls in.
+    turn_lengths: Vec<u8>,
     loss: Vec<u8>,
     provenance: Vec<u8>,
     external: Vec<u8>,
@@ -96,6 +98,7 @@ impl Dataset {
         self.capabilities.push(codes.capabilities);
         self.turns
             .push(TurnBucket::of(sample.conversation.len()).code());
+        self.turn_lengths.push(turn_length_mask(&sample));
         let loss = if codes.loss_masked_turns > 0 {
             LossMask::Masked
         } else {
@@ -209,7 +212,7 @@ impl Dataset {
         }
     }
 
-    /// Raw value code of a facet for one sample (capability: the bit mask).
+    /// Raw value code of a facet for one sample (capability, turn length: the bit mask).
     pub fn facet_code(&self, kind: FacetKind, index: u32) -> Option<u8> {
         self.column(kind).get(index as usize).copied()
     }
@@ -222,6 +225,7 @@ impl Dataset {
             FacetKind::Negative => &self.negative,
             FacetKind::Capability => &self.capabilities,
             FacetKind::Turns => &self.turns,
+            FacetKind::TurnLength => &self.turn_lengths,
             FacetKind::Loss => &self.loss,
             FacetKind::Provenance => &self.provenance,
             FacetKind::External => &self.external,
@@ -302,8 +306,8 @@ impl Dataset {
                 // An unknown name (e.g. a source not in this dataset) matches nothing.
                 if let Some(code) = self.value_code(kind, name) {
                     allowed[code as usize] = true;
-                    if kind == FacetKind::Capability {
-                        mask |= Capability::from_code(code).map_or(0, Capability::bit);
+                    if kind.is_mask() {
+                        mask |= 1 << code;
                     }
                 }
             }
@@ -322,7 +326,7 @@ impl Dataset {
         let mut matches = Vec::new();
         let passes = |a: &Active, i: usize| -> bool {
             let v = a.column[i];
-            if a.kind == FacetKind::Capability {
+            if a.kind.is_mask() {
                 v & a.mask != 0
             } else {
                 a.allowed[v as usize]
@@ -474,8 +478,15 @@ impl Dataset {
     }
 }
 
+/// Bit mask of the [`TurnLength`] buckets of a sample's turns.
+pub fn turn_length_mask(sample: &Sample) -> u8 {
+    sample.conversation.iter().fold(0u8, |mask, t| {
+        mask | TurnLength::of(t.content.chars().count() as u32).bit()
+    })
+}
+
 fn count_value(kind: FacetKind, value: u8, counts: &mut [u32]) {
-    if kind == FacetKind::Capability {
+    if kind.is_mask() {
         for (bit, c) in counts.iter_mut().enumerate() {
             if value & (1 << bit) != 0 {
                 *c += 1;

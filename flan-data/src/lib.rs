@@ -2,10 +2,12 @@
 //!
 //! * [`model`]: the row types ([`Sample`], [`Turn`], [`Role`]) and schema-variant mapping;
 //! * [`parse`]: streaming JSONL / JSON-array parser with per-line error reports;
+//! * [`array_split`]: incremental splitter of a top-level JSON array into element byte-slices;
 //! * [`classify`](mod@classify): task, format, negative type and per-turn capability, each with a `why`;
 //! * [`index`]: [`Dataset`], compact columns, faceted filter with counts, text/regex search;
 //! * [`query`]: [`Query`] and its URL form;
 //! * [`stats`]: histograms and capability mix for the Stats view;
+//! * [`align`](mod@align): pairs two conversations' turns by meaning for the Compare view;
 //! * [`derive`](mod@derive): AgentInstruct / ToolBench → ReAct, T-FLAN, negatives, rebalancing (issue 8);
 //! * [`published`]: the 7 published files and the default dataset builder;
 //! * [`codes`]: the facet value enums with stable `u8` codes and URL names;
@@ -52,7 +54,9 @@
 //! assert_eq!(query.to_url_pairs()[0], ("task".to_string(), "os".to_string()));
 //! ```
 
+pub mod align;
 pub mod annotate;
+pub mod array_split;
 pub mod classify;
 pub mod codes;
 pub mod derive;
@@ -64,10 +68,12 @@ pub mod published;
 pub mod query;
 pub mod stats;
 
+pub use align::{align, AlignedRow, RowKind};
 pub use annotate::{
     content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, SampleLabel,
     SpanLabel, Step, TurnAnnotation, TurnLabel,
 };
+pub use array_split::{ArraySplitter, SplitEvent};
 pub use classify::{classify, classify_codes, SampleClass, Tagged, TurnClass};
 pub use codes::{
     Capability, Code, Format, LossMask, Negative, Provenance, Scope, Task, TurnBucket,

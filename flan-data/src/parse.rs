@@ -5,12 +5,14 @@
 //! * Every bad line is reported as a [`BadLine`] with its 1-based line number and a specific reason;
 //!   good lines keep flowing. Nothing panics on any input.
 //! * A line longer than [`MAX_LINE_BYTES`] is skipped without being buffered (reported once).
-//! * A file whose first non-blank byte is `[` is treated as one JSON array of rows
-//!   (buffered until [`JsonlParser::finish`]).
+//! * A file whose first non-blank byte is `[` is treated as one JSON array of rows, split
+//!   incrementally by [`ArraySplitter`]: each element is parsed as soon as its last byte arrives
+//!   (so a large array streams like JSONL), and a bad element is reported by its 1-based number.
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::array_split::{ArraySplitter, SplitEvent};
 use crate::error::FlanError;
 use crate::model::{Role, Sample, Turn};
 
@@ -53,7 +55,7 @@ enum Mode {
     /// No non-blank byte seen yet.
     Undecided,
     Lines,
-    /// Whole-file JSON array, parsed at `finish`.
+    /// Top-level JSON array, split element by element.
     Array,
 }
 
@@ -71,6 +73,8 @@ pub struct JsonlParser {
     max_line: usize,
     samples: u64,
     bad_lines: u64,
+    /// Present in array mode.
+    splitter: Option<ArraySplitter>,
 }
 
 impl Default for JsonlParser {
@@ -97,6 +101,7 @@ impl JsonlParser {
             max_line,
             samples: 0,
             bad_lines: 0,
+            splitter: None,
         }
     }
 
@@ -142,13 +147,20 @@ impl JsonlParser {
         }
         if self.mode == Mode::Undecided {
             match chunk.iter().find(|b| !b.is_ascii_whitespace()) {
-                Some(b'[') => self.mode = Mode::Array,
+                Some(b'[') => {
+                    self.mode = Mode::Array;
+                    self.splitter = Some(ArraySplitter::new(self.max_line));
+                }
                 Some(_) => self.mode = Mode::Lines,
                 None => {}
             }
         }
         if self.mode == Mode::Array {
-            self.pending.extend_from_slice(chunk);
+            let (samples, bad) = (&mut self.samples, &mut self.bad_lines);
+            let limit = self.max_line as u64;
+            if let Some(splitter) = self.splitter.as_mut() {
+                splitter.push(chunk, &mut |e| array_event(e, limit, samples, bad, emit));
+            }
             return;
         }
         while let Some(nl) = memchr::memchr(b'\n', chunk) {
@@ -203,8 +215,11 @@ impl JsonlParser {
         }
         match self.mode {
             Mode::Array => {
-                let bytes = std::mem::take(&mut self.pending);
-                parse_array_into(&bytes, &mut emit, &mut self.samples, &mut self.bad_lines);
+                let (samples, bad) = (&mut self.samples, &mut self.bad_lines);
+                let limit = self.max_line as u64;
+                if let Some(splitter) = self.splitter.as_mut() {
+                    splitter.finish(&mut |e| array_event(e, limit, samples, bad, &mut emit));
+                }
             }
             _ => {
                 if let Some(skipped) = self.skipping.take() {
@@ -260,6 +275,11 @@ impl JsonlParser {
 
 /// Parses one JSONL line (without its newline) into a row.
 pub fn parse_line(line: &[u8], line_number: u64) -> Result<Sample, FlanError> {
+    parse_row(line, || format!("line-{line_number}"))
+}
+
+/// Parses one row's bytes; `fallback_id` names a row without an `id`.
+fn parse_row(line: &[u8], fallback_id: impl Fn() -> String) -> Result<Sample, FlanError> {
     let text = std::str::from_utf8(line).map_err(|e| FlanError::InvalidUtf8 {
         byte_offset: e.valid_up_to(),
     })?;
@@ -267,12 +287,12 @@ pub fn parse_line(line: &[u8], line_number: u64) -> Result<Sample, FlanError> {
     // else, including every error, goes through the general path for its precise message.
     if let Ok(FastRow(mut sample, id_seen)) = serde_json::from_str::<FastRow>(text) {
         if !id_seen {
-            sample.id = format!("line-{line_number}");
+            sample.id = fallback_id();
         }
         return Ok(sample);
     }
     let value: Value = serde_json::from_str(text).map_err(json_error)?;
-    Sample::from_value(value, &format!("line-{line_number}"))
+    Sample::from_value(value, &fallback_id())
 }
 
 /// A row deserialised directly by a map visitor: known keys typed, unknown keys as `Value`.
@@ -404,61 +424,48 @@ pub fn parse_json_array(bytes: &[u8]) -> Vec<ParseEvent> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut out = Vec::new();
     let (mut good, mut bad) = (0, 0);
-    parse_array_into(bytes, &mut |e| out.push(e), &mut good, &mut bad);
+    let mut splitter = ArraySplitter::new(MAX_LINE_BYTES);
+    let mut emit = |e: ParseEvent| out.push(e);
+    splitter.push(bytes, &mut |e| {
+        array_event(e, MAX_LINE_BYTES as u64, &mut good, &mut bad, &mut emit)
+    });
+    splitter.finish(&mut |e| array_event(e, MAX_LINE_BYTES as u64, &mut good, &mut bad, &mut emit));
     out
 }
 
-fn parse_array_into(
-    bytes: &[u8],
-    emit: &mut impl FnMut(ParseEvent),
+/// Turns one [`SplitEvent`] into a row or a bad "line" (the element's 1-based number).
+fn array_event(
+    event: SplitEvent<'_>,
+    limit: u64,
     good: &mut u64,
     bad: &mut u64,
+    emit: &mut impl FnMut(ParseEvent),
 ) {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            *bad += 1;
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64
-                + 1;
-            return emit(ParseEvent::BadLine(BadLine::new(
-                line,
-                FlanError::InvalidUtf8 {
-                    byte_offset: e.valid_up_to(),
-                },
-            )));
+    let (number, result) = match event {
+        SplitEvent::Element { index, bytes } => {
+            let n = index + 1;
+            (n, parse_row(bytes, || format!("item-{n}")))
         }
+        SplitEvent::TooLong { index, len } => {
+            (index + 1, Err(FlanError::LineTooLong { len, limit }))
+        }
+        SplitEvent::Error { index, error } => (index + 1, Err(error)),
     };
-    match serde_json::from_str::<Vec<Value>>(text) {
-        Ok(values) => {
-            for (i, v) in values.into_iter().enumerate() {
-                let n = i as u64 + 1;
-                match Sample::from_value(v, &format!("item-{n}")) {
-                    Ok(sample) => {
-                        *good += 1;
-                        emit(ParseEvent::Sample {
-                            line_number: n,
-                            sample,
-                        })
-                    }
-                    Err(e) => {
-                        *bad += 1;
-                        emit(ParseEvent::BadLine(BadLine::new(n, e)))
-                    }
-                }
-            }
+    match result {
+        Ok(sample) => {
+            *good += 1;
+            emit(ParseEvent::Sample {
+                line_number: number,
+                sample,
+            })
         }
         Err(e) => {
             *bad += 1;
-            let line = e.line() as u64;
-            emit(ParseEvent::BadLine(BadLine::new(line, json_error(e))))
+            emit(ParseEvent::BadLine(BadLine::new(number, e)))
         }
     }
 }
 
-/// serde_json's message without its own " at line L column C" suffix (we report the line).
 fn json_error(e: serde_json::Error) -> FlanError {
     let column = e.column();
     let mut message = e.to_string();
@@ -615,6 +622,49 @@ mod tests {
         assert_eq!(parse_json_array(text.as_bytes()), events);
         let broken = parse_bytes(b"[\n{\"id\":1,\n");
         assert!(matches!(&broken[..], [ParseEvent::BadLine(b)] if b.reason.contains("EOF")));
+    }
+
+    #[test]
+    fn json_arrays_stream_element_by_element_at_every_chunk_size() {
+        // The real rows as one pretty-printed JSON array, with two bad elements.
+        let mut values: Vec<Value> = parse_bytes(&real("os"))
+            .into_iter()
+            .filter_map(|e| match e {
+                ParseEvent::Sample { sample, .. } => Some(serde_json::to_value(sample).unwrap()),
+                ParseEvent::BadLine(_) => None,
+            })
+            .take(3)
+            .collect();
+        values.insert(
+            1,
+            serde_json::json!({"id": "bad", "conversation": "not a list"}),
+        );
+        values.push(serde_json::json!(7));
+        let text = serde_json::to_string_pretty(&values).unwrap();
+        let whole = parse_bytes(text.as_bytes());
+        let (good, bad) = split(&whole);
+        assert_eq!(good.len(), 3);
+        assert_eq!(
+            bad.iter().map(|b| b.line_number).collect::<Vec<_>>(),
+            [2, 5]
+        );
+        assert!(bad[0].reason.contains("`conversation` has the wrong type"));
+        // Only a small slice of the array is needed per chunk size to cover every boundary.
+        for size in 1..=64 {
+            let mut p = JsonlParser::new();
+            let mut events = Vec::new();
+            let mut before_finish = 0;
+            for c in text.as_bytes().chunks(size) {
+                events.extend(p.push(c));
+                before_finish = events.len();
+            }
+            events.extend(p.finish());
+            assert_eq!(events, whole, "chunk size {size}");
+            assert_eq!(
+                before_finish, 5,
+                "elements come out before finish (size {size})"
+            );
+        }
     }
 
     #[test]

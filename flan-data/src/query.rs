@@ -1,6 +1,6 @@
 //! Explorer query (facet selections + text search) and its URL form.
 //!
-//! URL keys are short and stable: `src`, `task`, `fmt`, `neg`, `cap`, `turns`, `loss`, `prov`,
+//! URL keys are short and stable: `src`, `task`, `fmt`, `neg`, `cap`, `turns`, `tlen`, `loss`, `prov`,
 //! `ext` (facets; values are the value names joined by `,`), `q` (search text), `re=1` (regex),
 //! `scope` (`any`/`system`/`user`/`assistant`). Example:
 //! `task=os,db&cap=retrieval&q=ls%20-1&re=1&scope=assistant`. Keys the crate does not know (the
@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{
-    Capability, Code, Format, LossMask, Negative, Provenance, Scope, Task, TurnBucket,
+    Capability, Code, Format, LossMask, Negative, Provenance, Scope, Task, TurnBucket, TurnLength,
 };
 use crate::error::FlanError;
 
@@ -30,6 +30,8 @@ pub enum FacetKind {
     /// Sample has ≥ 1 assistant turn with a part of this capability.
     Capability,
     Turns,
+    /// Sample has ≥ 1 turn (any role) of this length bucket.
+    TurnLength,
     Loss,
     Provenance,
     /// Per-sample value supplied by the app (e.g. annotation status).
@@ -37,13 +39,14 @@ pub enum FacetKind {
 }
 
 impl FacetKind {
-    pub const ALL: [FacetKind; 9] = [
+    pub const ALL: [FacetKind; 10] = [
         FacetKind::Source,
         FacetKind::Task,
         FacetKind::Format,
         FacetKind::Negative,
         FacetKind::Capability,
         FacetKind::Turns,
+        FacetKind::TurnLength,
         FacetKind::Loss,
         FacetKind::Provenance,
         FacetKind::External,
@@ -58,6 +61,7 @@ impl FacetKind {
             FacetKind::Negative => "neg",
             FacetKind::Capability => "cap",
             FacetKind::Turns => "turns",
+            FacetKind::TurnLength => "tlen",
             FacetKind::Loss => "loss",
             FacetKind::Provenance => "prov",
             FacetKind::External => "ext",
@@ -73,6 +77,7 @@ impl FacetKind {
             FacetKind::Negative => "Negative type",
             FacetKind::Capability => "Capability",
             FacetKind::Turns => "Turns",
+            FacetKind::TurnLength => "Turn length (any turn)",
             FacetKind::Loss => "Loss-masked turns",
             FacetKind::Provenance => "Published / derived",
             FacetKind::External => "Annotation",
@@ -81,6 +86,12 @@ impl FacetKind {
 
     pub fn from_key(key: &str) -> Option<FacetKind> {
         FacetKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    /// True for facets whose per-sample value is a bit mask (a sample can have several
+    /// values): capability and turn length.
+    pub fn is_mask(self) -> bool {
+        matches!(self, FacetKind::Capability | FacetKind::TurnLength)
     }
 
     /// Value names of facets with a fixed vocabulary (`None` for source and external).
@@ -94,6 +105,7 @@ impl FacetKind {
             FacetKind::Negative => all::<Negative>(),
             FacetKind::Capability => all::<Capability>(),
             FacetKind::Turns => all::<TurnBucket>(),
+            FacetKind::TurnLength => all::<TurnLength>(),
             FacetKind::Loss => all::<LossMask>(),
             FacetKind::Provenance => all::<Provenance>(),
             FacetKind::Source | FacetKind::External => return None,

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::codes::{Capability, Code, Format, Negative, Provenance, Task, TurnBucket};
+use crate::codes::{Capability, Code, Format, Negative, Provenance, Task, TurnBucket, TurnLength};
 use crate::index::Dataset;
 use crate::query::FacetKind;
 
@@ -15,7 +15,7 @@ use crate::query::FacetKind;
 pub const PAPER_RATIO: [f64; 3] = [1.0, 0.25, 0.75];
 
 /// Upper bounds (exclusive) of the chars-per-turn histogram; the last bucket is open.
-pub const CHAR_EDGES: [u32; 6] = [100, 300, 1_000, 3_000, 10_000, 30_000];
+pub const CHAR_EDGES: [u32; 6] = TurnLength::EDGES;
 
 /// One histogram bar.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -28,6 +28,9 @@ pub struct Bar {
     pub count: u64,
     /// Explorer query selecting this bar's samples, when a facet expresses it.
     pub query: Option<Vec<(String, String)>>,
+    /// Samples that `query` selects, when the bar counts something else (turns): e.g. the
+    /// samples with at least one turn in a chars-per-turn bucket. `None`: `count` is samples.
+    pub samples: Option<u64>,
 }
 
 /// A titled list of bars.
@@ -52,6 +55,10 @@ pub struct CapabilityRow {
     pub ratio_to_reasoning: Option<f64>,
     /// The paper's value for this capability (none for instruction following).
     pub paper_ratio: Option<f64>,
+    /// Samples with at least one assistant part of this capability (what `query` selects).
+    pub samples: u64,
+    /// Explorer query selecting those samples (the capability facet).
+    pub query: Vec<(String, String)>,
 }
 
 /// Everything the Stats view shows.
@@ -88,6 +95,7 @@ fn categorical<T: Code>(title: &str, kind: FacetKind, counts: &[u64]) -> Histogr
                 upper: None,
                 count: counts[v.code() as usize],
                 query: facet_query(kind, v.name()),
+                samples: None,
             })
             .collect(),
     }
@@ -114,24 +122,26 @@ impl Stats {
         let (mut turns, mut assistant_turns, mut masked) = (0u64, 0u64, 0u64);
         let mut cap_turns = [0u64; 4];
         let mut cap_chars = [0u64; 4];
+        let mut cap_samples = [0u64; 4];
+        let mut length_samples = [0u64; CHAR_EDGES.len() + 1];
         for &i in indices {
             let Some(sample) = ds.sample(i) else { continue };
             let codes = ds.codes(i).expect("codes exist for every sample");
             turns += sample.conversation.len() as u64;
             turn_buckets[TurnBucket::of(sample.conversation.len()) as usize] += 1;
             for t in &sample.conversation {
-                let chars = t.content.chars().count() as u32;
-                let b = CHAR_EDGES
-                    .iter()
-                    .position(|&e| chars < e)
-                    .unwrap_or(CHAR_EDGES.len());
-                char_buckets[b] += 1;
+                char_buckets[TurnLength::of(t.content.chars().count() as u32) as usize] += 1;
+            }
+            let lengths = ds.facet_code(FacetKind::TurnLength, i).unwrap_or(0);
+            for (b, n) in length_samples.iter_mut().enumerate() {
+                *n += u64::from(lengths >> b & 1);
             }
             assistant_turns += codes.primary_turns.iter().map(|&n| n as u64).sum::<u64>();
             masked += codes.loss_masked_turns as u64;
             for c in 0..4 {
                 cap_turns[c] += codes.primary_turns[c] as u64;
                 cap_chars[c] += codes.capability_chars[c] as u64;
+                cap_samples[c] += u64::from(codes.capabilities >> c & 1);
             }
             tasks[codes.task as usize] += 1;
             formats[codes.format as usize] += 1;
@@ -157,6 +167,8 @@ impl Stats {
                     ratio_to_reasoning: (reasoning_tokens > 0)
                         .then(|| tokens as f64 / reasoning_tokens as f64),
                     paper_ratio: PAPER_RATIO.get(c as usize).copied(),
+                    samples: cap_samples[c as usize],
+                    query: vec![(FacetKind::Capability.key().into(), c.name().into())],
                 }
             })
             .collect();
@@ -179,27 +191,25 @@ impl Stats {
                         upper,
                         count: turn_buckets[*b as usize],
                         query: facet_query(FacetKind::Turns, b.name()),
+                        samples: None,
                     }
                 })
                 .collect(),
         };
         let chars_per_turn = Histogram {
             title: "Characters per turn".into(),
-            bars: (0..=CHAR_EDGES.len())
-                .map(|b| {
-                    let lower = if b == 0 { 0 } else { CHAR_EDGES[b - 1] };
-                    let upper = CHAR_EDGES.get(b).copied();
-                    let label = match upper {
-                        Some(u) => format!("{lower}–{}", u - 1),
-                        None => format!("{lower}+"),
-                    };
-                    // No facet filters by turn length, so these bars select nothing.
+            bars: TurnLength::ALL
+                .iter()
+                .map(|&b| {
+                    let (lower, upper) = b.range();
+                    // The bar counts turns; its link selects the samples having such a turn.
                     Bar {
-                        label,
+                        label: b.name().replace('-', "–"),
                         lower,
                         upper,
-                        count: char_buckets[b],
-                        query: None,
+                        count: char_buckets[b as usize],
+                        query: facet_query(FacetKind::TurnLength, b.name()),
+                        samples: Some(length_samples[b as usize]),
                     }
                 })
                 .collect(),
@@ -230,6 +240,7 @@ impl Stats {
                         upper: None,
                         count,
                         query: facet_query(FacetKind::Source, name),
+                        samples: None,
                     })
                     .collect(),
             },
@@ -334,6 +345,36 @@ mod tests {
             s.assistant_turns
         );
         assert!(s.summary_table().contains("Capability mix"));
+        // Every chars-per-turn bar and capability row links to a filter that selects exactly
+        // the samples it says, and those samples really have such a turn / capability.
+        for bar in &s.chars_per_turn.bars {
+            let pairs = bar.query.clone().expect("every length bar has a filter");
+            let (query, errors) = crate::Query::from_url_pairs(pairs);
+            assert!(errors.is_empty());
+            let r = ds.filter(&query).unwrap();
+            assert_eq!(Some(r.matches.len() as u64), bar.samples, "{}", bar.label);
+            let expected = ds
+                .samples()
+                .iter()
+                .filter(|sample| {
+                    sample.conversation.iter().any(|t| {
+                        let c = t.content.chars().count() as u32;
+                        c >= bar.lower && bar.upper.is_none_or(|u| c < u)
+                    })
+                })
+                .count();
+            assert_eq!(r.matches.len(), expected, "{}", bar.label);
+            assert!(bar.samples.unwrap() <= bar.count);
+        }
+        assert!(s.chars_per_turn.bars[0].samples.unwrap() > 0);
+        assert_eq!(s.chars_per_turn.bars[0].label, "0–99");
+        for row in &s.capability_mix {
+            let (query, _) = crate::Query::from_url_pairs(row.query.clone());
+            let r = ds.filter(&query).unwrap();
+            assert_eq!(r.matches.len() as u64, row.samples, "{}", row.label);
+        }
+        // The four DB rows only answer; the other 20 use tools.
+        assert_eq!(s.capability_mix[1].samples, 20);
         // A subset.
         let sub = Stats::compute(&ds, Some(&[0, 1]));
         assert_eq!(sub.samples, 2);

@@ -58,9 +58,15 @@ test('the shipped data loads on first visit and facets filter with matching coun
   assert.ok(reactCount <= osCount + dbCount);
   await screenshot(page, 'explorer-facets');
 
-  // Back undoes the last filter; clear removes all.
+  // Back undoes the last filter, forward redoes it; clear removes all.
   await page.goBack();
   await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]').innerText.startsWith(`${n} of`), osCount + dbCount);
+  assert.doesNotMatch(page.url(), /fmt=react/);
+  assert.equal(await facetButton(page, 'fmt', 'react').getAttribute('aria-pressed'), 'false');
+  await page.goForward();
+  await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]').innerText.startsWith(`${n} of`), reactCount);
+  assert.match(page.url(), /fmt=react/);
+  assert.equal(await facetButton(page, 'fmt', 'react').getAttribute('aria-pressed'), 'true');
   await page.getByTestId('clear-filters').click();
   await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]').innerText.startsWith(`${n} of`), DEFAULT_ROWS);
   assert.deepEqual(errors, []);
@@ -126,6 +132,41 @@ test('a sample opens as a chat, and a copied link reproduces the view after relo
   await screenshot(page, 'explorer-sample');
 });
 
+test('loss-masked turns are de-emphasised and turn-level extra fields are shown as text', async () => {
+  const { page } = browser;
+  // A decomposed row: user turns carry loss: false, assistant turns a `capability` tag.
+  await page.goto(`${BASE_URL}/?s=${encodeURIComponent('toolbench_G3_answer_15:tflan')}`);
+  await waitForRows(page, DEFAULT_ROWS);
+  const view = page.getByTestId('sample-view');
+  await view.waitFor();
+  const masked = view.locator('[data-testid=turn].masked');
+  const unmasked = view.locator('[data-testid=turn]:not(.masked)');
+  assert.ok(await masked.count() > 0 && await unmasked.count() > 0);
+  // Masked turns are the user / system turns (loss: false), drawn fainter and marked.
+  assert.ok(await masked.evaluateAll((els) => els.every((e) => !e.classList.contains('role-assistant'))));
+  const opacity = (loc) => loc.first().evaluate((e) => Number(getComputedStyle(e).opacity));
+  assert.ok(await opacity(masked) < 1, 'masked turns are de-emphasised');
+  assert.equal(await opacity(unmasked), 1);
+  assert.match(await masked.first().innerText(), /loss masked/);
+  assert.doesNotMatch(await unmasked.first().innerText(), /loss masked/);
+  // T-FLAN capability tags, as text.
+  const extras = view.locator('[data-testid=turn-extra]');
+  assert.ok(await extras.count() > 0);
+  assert.match(await view.locator('.role-assistant [data-testid=turn-extra]').first().innerText(), /capability: reasoning/);
+  await screenshot(page, 'sample-tflan-extras');
+
+  // A published ToolBench row: the assistant's function_call and the function's name.
+  await page.goto(`${BASE_URL}/?s=toolbench_G1_answer_10`);
+  await view.waitFor();
+  await page.locator('[data-testid=sample-view][data-id="toolbench_G1_answer_10"]').waitFor();
+  const all = await view.locator('[data-testid=turn-extra]').allInnerTexts();
+  assert.ok(all.some((t) => /function_call/.test(t) && /"arguments"/.test(t)), all.join('\n'));
+  assert.ok(all.some((t) => /^1 extra field: name: /.test(t)), all.join('\n'));
+  // Text only: no element comes from the sample's text.
+  assert.equal(await view.locator('[data-testid=turn-extra] pre *').count(), 0);
+  await screenshot(page, 'sample-toolbench-extras');
+});
+
 test('opening a user file streams it and lists its two bad lines by number', async () => {
   const { page } = browser;
   const dir = mkdtempSync(path.join(tmpdir(), 'afe-upload-'));
@@ -170,6 +211,33 @@ test('stats bars link to the explorer filtered to their samples', async () => {
   await bar.click();
   await page.waitForFunction(() => location.pathname.endsWith('/') && /task=os/.test(location.search));
   await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.innerText.startsWith(`${n} of`), count);
+
+  // Chars-per-turn bars count turns; each links to the samples having such a turn.
+  await page.goto(`${BASE_URL}/stats`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=hist-chars] .bar').length === 7);
+  const bars = await page.locator('[data-testid=hist-chars] .bar').evaluateAll((els) =>
+    els.map((e) => ({ label: e.getAttribute('aria-label'), samples: Number(e.dataset.samples) })));
+  const pick = bars.filter((b) => b.samples > 0 && b.samples < DEFAULT_ROWS);
+  assert.ok(pick.length > 0, JSON.stringify(bars));
+  const lengthBar = pick[0];
+  const turns = Number(lengthBar.label.split(': ')[1]);
+  assert.ok(turns >= lengthBar.samples, `${turns} turns in ${lengthBar.samples} samples`);
+  await page.locator(`[data-testid=hist-chars] .bar[aria-label="${lengthBar.label}"]`).click();
+  await page.waitForFunction(() => /tlen=/.test(location.search));
+  await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.innerText.startsWith(`${n} of`), lengthBar.samples);
+  // The explorer's sidebar shows the same facet selected.
+  assert.equal(await page.locator('[data-facet=tlen] button[aria-pressed=true]').count(), 1);
+
+  // Capability-mix rows link to the capability facet, under the current filter.
+  await page.goto(`${BASE_URL}/stats?task=os`);
+  const link = page.locator('[data-testid=capability-mix] tr[data-capability=retrieval] [data-testid=cap-link]');
+  await link.waitFor();
+  const samples = Number(await link.getAttribute('data-samples'));
+  assert.ok(samples > 0, 'os rows use tools');
+  await screenshot(page, 'stats-os');
+  await link.click();
+  await page.waitForFunction(() => /cap=retrieval/.test(location.search) && /task=os/.test(location.search));
+  await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.innerText.startsWith(`${n} of`), samples);
 });
 
 test('a published trajectory can be derived into ReAct and T-FLAN rows in the browser, shown side by side', async () => {
@@ -183,9 +251,35 @@ test('a published trajectory can be derived into ReAct and T-FLAN rows in the br
   const why = await page.getByTestId('why-list').allInnerTexts();
   assert.match(why[0], /ReAct/);
   assert.match(why[1], /Decomposed/);
+  // Aligned by meaning: matched user turns sit side by side with the same text, and the
+  // decomposed side's extra assistant turns sit between them (not shifted by index).
+  const same = page.locator('[data-testid=compare-cell][data-kind=same-user]');
+  const cells = await same.evaluateAll((els) => els.map((e) => e.querySelector('.turn-body')?.innerText ?? ''));
+  assert.ok(cells.length >= 4 && cells.length % 2 === 0, `${cells.length} same-user cells`);
+  for (let i = 0; i < cells.length; i += 2) assert.ok(cells[i + 1].startsWith(cells[i].trim().slice(0, 40)), `row ${i / 2}`);
+  const between = page.locator('[data-testid=compare-cell][data-kind=between]');
+  const counts = await between.evaluateAll((els) => els.map((e) => e.querySelectorAll('[data-testid=turn]').length));
+  // Left (ReAct) and right (T-FLAN) alternate; some step has more T-FLAN turns than ReAct ones.
+  assert.ok(counts.some((n, i) => i % 2 === 1 && n > counts[i - 1]), counts.join(','));
+  assert.match(await page.getByTestId('compare-note').innerText(), /Aligned by meaning/);
   await screenshot(page, 'compare-derived');
   // The derived rows say so, and cite the paper.
   await page.goto(`${BASE_URL}/?s=kg_132%3Atflan`);
   await page.getByTestId('derived-note').waitFor();
   assert.match(await page.getByTestId('derived-note').innerText(), /§3/);
+  assert.equal(await page.getByTestId('derive-here').count(), 0, 'derived rows offer nothing');
+
+  // A ToolBench answer gets ToolBench's rule (tools from the answer file), not AgentInstruct's.
+  await page.goto(`${BASE_URL}/?s=toolbench_G1_answer_10`);
+  await waitForRows(page, DEFAULT_ROWS);
+  const toolWhy = await page.getByTestId('derive-why').innerText();
+  assert.match(toolWhy, /ToolBench answer/);
+  assert.match(toolWhy, /§3\.1/);
+  await page.getByTestId('derive-here').click();
+  await page.getByTestId('compare-grid').waitFor();
+  assert.match(page.url(), /compare\?a=toolbench_G1_answer_10%3Areact&b=toolbench_G1_answer_10%3Atflan/);
+  const whys = await page.getByTestId('why-list').allInnerTexts();
+  assert.match(whys[0], /ReAct/);
+  assert.match(whys[1], /Decomposed/);
+  assert.equal(await page.getByTestId('derive-error').count(), 0);
 });

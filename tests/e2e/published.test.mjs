@@ -55,8 +55,24 @@ test('two published files open at once, stream, and show up as sources with coun
 });
 
 test('a second visit reads the published files from the browser cache', async () => {
-  const { page } = browser;
-  await page.goto(`${BASE_URL}/`);
-  await openPublished(page, ['agent_instruct_react']);
-  await page.getByTestId('load-status').filter({ hasText: "from this browser's cache" }).waitFor({ timeout: 30_000 });
+  // Its own fresh profile: nothing cached by the test above, so the first open must hit the
+  // network and only the second may come from the cache.
+  const own = await openBrowser();
+  try {
+    const { page } = own;
+    const name = 'agent_instruct_react';
+    const done = (p) => p.getByTestId('load-status').filter({ hasText: `${name}.jsonl` })
+      .locator('[data-testid=load-counts]').filter({ hasText: `${files[name].length} rows · 0 bad lines` });
+    await page.goto(`${BASE_URL}/`);
+    await openPublished(page, [name]);
+    await done(page).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('load-status').filter({ hasText: "from this browser's cache" }).count(), 0,
+      'the first visit reads from the network');
+    await page.goto(`${BASE_URL}/`);
+    await openPublished(page, [name]);
+    await page.getByTestId('load-status').filter({ hasText: "from this browser's cache" }).waitFor({ timeout: 30_000 });
+    await done(page).waitFor({ timeout: 30_000 });
+  } finally {
+    await own.close();
+  }
 });

@@ -9,6 +9,8 @@ pub struct Bar {
     pub count: u64,
     /// Explorer link that shows the samples behind this bar.
     pub href: Option<String>,
+    /// Samples the link shows, when `count` counts something else (turns).
+    pub samples: Option<u64>,
 }
 
 const WIDTH: f64 = 460.0;
@@ -18,8 +20,13 @@ const LABEL_SPACE: f64 = 34.0;
 /// Clickable bar group shared by both orientations.
 fn bar_group(bar: Bar, shapes: impl IntoView + 'static, navigate: impl Fn(&str, leptos_router::NavigateOptions) + Clone + 'static) -> impl IntoView {
     let label = format!("{}: {}", bar.label, bar.count);
-    let tooltip = label.clone();
+    let tooltip = match bar.samples {
+        Some(n) => format!("{label} (in {n} samples; click to list them)"),
+        None => label.clone(),
+    };
+    let samples = bar.samples.map(|n| n.to_string());
     let href = bar.href.clone();
+    let href_set = href.is_some();
     let go = move || {
         if let Some(href) = &href {
             navigate(href, Default::default());
@@ -27,7 +34,8 @@ fn bar_group(bar: Bar, shapes: impl IntoView + 'static, navigate: impl Fn(&str, 
     };
     let go_key = go.clone();
     view! {
-        <g class="bar" tabindex="0" role="button" aria-label=label
+        <g class="bar" tabindex="0" role="button" aria-label=label data-samples=samples
+            class:linked=href_set
             on:click=move |_| go()
             on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" || ev.key() == " " { go_key() }>
             <title>{tooltip}</title>

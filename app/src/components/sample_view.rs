@@ -6,7 +6,7 @@ use flan_data::{Code, Negative, Role, Sample, SampleClass, TurnClass};
 use leptos::prelude::*;
 
 use crate::components::labeling::TurnLabels;
-use crate::render::{segments, tools_in, Segment, ToolRow};
+use crate::render::{extra_fields, segments, tools_in, Segment, ToolRow};
 
 /// Turns longer than this start collapsed.
 const COLLAPSE_CHARS: usize = 1800;
@@ -98,6 +98,18 @@ pub fn TurnBubble(
     let expanded = RwSignal::new(!long);
     let chars = turn.content.chars().count();
     let role_label = turn.display_role().to_string();
+    // Fields the parser kept beside role / content / loss (function calls, tool names, T-FLAN
+    // capability tags): shown as text, collapsible when long.
+    let extra = extra_fields(turn.extra.as_deref()).map(|e| {
+        let open = e.pretty.lines().count() <= 8;
+        let label = if e.count == 1 { "1 extra field" } else { "extra fields" };
+        view! {
+            <details class="json turn-extra" data-testid="turn-extra" open=open>
+                <summary class="mono small">{format!("{label}: {}", e.summary)}</summary>
+                <pre>{e.pretty}</pre>
+            </details>
+        }
+    });
     let capability = class.as_ref().map(|c| {
         let name = c.capability.name();
         let parts: Vec<String> = c.parts.iter().map(|p| format!("{:?}", p.kind)).collect();
@@ -119,6 +131,7 @@ pub fn TurnBubble(
             <div class="turn-body" class:collapsed=move || !expanded.get()>
                 <TurnText content=turn.content.clone()/>
             </div>
+            {extra}
             {turn_labels}
             {long.then(|| view! {
                 <button class="small link" on:click=move |ev| { ev.stop_propagation(); expanded.update(|e| *e = !*e) }>

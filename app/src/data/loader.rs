@@ -65,6 +65,14 @@ pub async fn open_url(url: &str) -> Result<(ReadableStreamDefaultReader, Option<
     body_reader(&response)
 }
 
+/// Fetches `url` and returns its body as text (small shipped files, e.g. a source file).
+pub async fn fetch_text(url: &str) -> Result<String, LoadError> {
+    let response = fetch_ok(url).await?;
+    let promise = response.text().map_err(|e| LoadError::Read { detail: js_error_text(&e) })?;
+    let text = JsFuture::from(promise).await.map_err(|e| LoadError::Read { detail: js_error_text(&e) })?;
+    text.as_string().ok_or_else(|| LoadError::Read { detail: "the body was not text".into() })
+}
+
 /// Cache API store for data files opened by URL, so a second visit reads them locally.
 pub const DATA_CACHE: &str = "afe-data-v1";
 

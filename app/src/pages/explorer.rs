@@ -380,25 +380,49 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
     });
     let derived = sample.derived_from.clone();
     let provenance = flan_data::derive::provenance_why(&sample);
-    // Agent-FLAN's rewrite (paper §3.1) applies to published agent trajectories: offer it here.
-    let derivable = derived.is_none() && class.format.value == Format::React;
+    // Agent-FLAN's rewrite (paper §3.1), with the rule of the row's source (flan-data decides).
+    let offer = flan_data::derive::offer::derive_offer(&sample, class.task.value, class.format.value);
+    let offer_why = offer.why();
+    let derive_error = RwSignal::new(None::<String>);
+    let deriving = RwSignal::new(false);
     let navigate = use_navigate();
     let derive_here = {
         let sample = sample.clone();
+        let offer = offer.clone();
         move |_| {
-            let react = flan_data::derive::react::agentinstruct_react(&sample);
-            let tflan = flan_data::derive::tflan::tflan(&react, 1);
-            let (a, b) = (react.id.clone(), tflan.id.clone());
-            store.dataset.update_value(|d| {
-                for row in [react, tflan] {
-                    if d.find_id(&row.id).is_none() {
-                        d.push(row, DERIVED_IN_BROWSER);
+            let (sample, offer, navigate) = (sample.clone(), offer.clone(), navigate.clone());
+            deriving.set(true);
+            derive_error.set(None);
+            leptos::task::spawn_local(async move {
+                use flan_data::derive::offer::{agentinstruct_rows, toolbench_rows, DeriveOffer, BROWSER_SEED, TOOLBENCH_ANSWERS_PATH};
+                let rows = match &offer {
+                    DeriveOffer::AgentInstruct => Ok(agentinstruct_rows(&sample, BROWSER_SEED)),
+                    DeriveOffer::ToolbenchAnswer { source_id } => {
+                        let url = crate::app::asset_url(&format!("data/{TOOLBENCH_ANSWERS_PATH}"));
+                        match crate::data::loader::fetch_text(&url).await {
+                            Ok(text) => toolbench_rows(&text, source_id, BROWSER_SEED).map_err(|e| e.to_string()),
+                            Err(e) => Err(e.to_string()),
+                        }
                     }
-                }
+                    DeriveOffer::None => Err("nothing to derive from this row".to_string()),
+                };
+                deriving.set(false);
+                let rows = match rows {
+                    Ok(rows) => rows,
+                    Err(e) => return derive_error.set(Some(e)),
+                };
+                let (a, b) = (rows[0].id.clone(), rows[1].id.clone());
+                store.dataset.update_value(|d| {
+                    for row in rows {
+                        if d.find_id(&row.id).is_none() {
+                            d.push(row, DERIVED_IN_BROWSER);
+                        }
+                    }
+                });
+                store.version.update(|v| *v += 1);
+                let pairs = vec![("a".to_string(), a), ("b".to_string(), b)];
+                navigate(&crate::app::href(&format!("/compare{}", crate::url_state::query_string(&pairs))), NavigateOptions::default());
             });
-            store.version.update(|v| *v += 1);
-            let pairs = vec![("a".to_string(), a), ("b".to_string(), b)];
-            navigate(&crate::app::href(&format!("/compare{}", crate::url_state::query_string(&pairs))), NavigateOptions::default());
         }
     };
     let extra = (!sample.extra.is_empty()).then(|| serde_json::to_string_pretty(&sample.extra).unwrap_or_default());
@@ -433,12 +457,13 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
                 }.into_any(),
                 None => view! { <p class="why small" data-testid="provenance-note">{provenance}</p> }.into_any(),
             }}
-            {derivable.then(|| view! {
+            {(offer != flan_data::derive::offer::DeriveOffer::None).then(|| view! {
                 <p class="small">
-                    <button class="small" data-testid="derive-here" on:click=derive_here>
+                    <button class="small" data-testid="derive-here" on:click=derive_here disabled=move || deriving.get()>
                         "Derive the ReAct and decomposed (T-FLAN) rows from this sample"
                     </button>
-                    <span class="muted">" — Agent-FLAN §3.1, run here in your browser; opens them side by side."</span>
+                    <span class="muted" data-testid="derive-why">" — "{offer_why}" Runs here in your browser; opens them side by side."</span>
+                    {move || derive_error.get().map(|e| view! { <span class="notice notice-bad small" data-testid="derive-error">{e}</span> })}
                 </p>
             })}
             <LabelBar index=index/>

@@ -3,7 +3,7 @@
 //! links to the explorer filtered to its samples.
 
 use flan_data::stats::{Histogram as HistogramData, Stats};
-use flan_data::Query;
+use flan_data::{Code, Query};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -11,6 +11,14 @@ use leptos_router::hooks::use_query_map;
 use crate::components::histogram::{Bar, Histogram};
 use crate::data::store::Store;
 use crate::url_state::{query_string, ExplorerState};
+
+/// Explorer link for `pairs` added to the current filter `base` (a key in `pairs` replaces it).
+fn explorer_link(base: &Query, pairs: &[(String, String)]) -> String {
+    let mut all = base.to_url_pairs();
+    all.retain(|(k, _)| !pairs.iter().any(|(pk, _)| pk == k));
+    all.extend(pairs.iter().cloned());
+    crate::app::href(&format!("/{}", query_string(&all)))
+}
 
 /// Bars of a stats histogram, each linking to the explorer with its filter added to `base`.
 fn bars(histogram: &HistogramData, base: &Query) -> Vec<Bar> {
@@ -20,12 +28,8 @@ fn bars(histogram: &HistogramData, base: &Query) -> Vec<Bar> {
         .map(|bar| Bar {
             label: bar.label.clone(),
             count: bar.count,
-            href: bar.query.as_ref().map(|pairs| {
-                let mut all = base.to_url_pairs();
-                all.retain(|(k, _)| !pairs.iter().any(|(pk, _)| pk == k));
-                all.extend(pairs.iter().cloned());
-                crate::app::href(&format!("/{}", query_string(&all)))
-            }),
+            href: bar.query.as_ref().map(|pairs| explorer_link(base, pairs)),
+            samples: bar.samples,
         })
         .collect()
 }
@@ -61,7 +65,7 @@ pub fn StatsPage() -> impl IntoView {
                 let base = state.with(|st| st.query.clone());
                 view! {
                     <div class="stats-grid">
-                        <CapabilityMix stats=s.clone()/>
+                        <CapabilityMix stats=s.clone() base=base.clone()/>
                         <Histogram title=s.turns_per_sample.title.clone() bars=bars(&s.turns_per_sample, &base) test_id="hist-turns"/>
                         <Histogram title=s.chars_per_turn.title.clone() bars=bars(&s.chars_per_turn, &base) test_id="hist-chars"/>
                         <Histogram title=s.sources.title.clone() bars=bars(&s.sources, &base) test_id="hist-sources"/>
@@ -78,21 +82,23 @@ pub fn StatsPage() -> impl IntoView {
 
 /// Capability shares in approximate tokens, beside the paper's 1 : 0.25 : 0.75.
 #[component]
-fn CapabilityMix(stats: Stats) -> impl IntoView {
+fn CapabilityMix(stats: Stats, base: Query) -> impl IntoView {
     let fmt_ratio = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{r:.2}"));
     view! {
         <section class="card" data-testid="capability-mix">
             <h2>"Capability mix vs. the paper"</h2>
             <p class="muted small">
                 "Agent-FLAN (§3.2) rebalances decomposed data to reasoning : retrieval : understanding = 1 : 0.25 : 0.75 by tokens. "
-                "Tokens here are estimated as characters / 4 over the assistant text of each capability."
+                "Tokens here are estimated as characters / 4 over the assistant text of each capability. "
+                "Click a capability to list the samples with at least one assistant turn of it."
             </p>
             <table class="tools">
-                <thead><tr><th>"Capability"</th><th>"Turns"</th><th>"≈ tokens"</th><th>"Ratio (reasoning = 1)"</th><th>"Paper"</th></tr></thead>
+                <thead><tr><th>"Capability"</th><th>"Samples"</th><th>"Turns"</th><th>"≈ tokens"</th><th>"Ratio (reasoning = 1)"</th><th>"Paper"</th></tr></thead>
                 <tbody>
                     {stats.capability_mix.into_iter().map(|row| view! {
-                        <tr>
-                            <td>{row.label}</td>
+                        <tr data-testid="cap-row" data-capability=row.capability.name()>
+                            <td><a href=explorer_link(&base, &row.query) data-testid="cap-link" data-samples=row.samples.to_string()>{row.label}</a></td>
+                            <td data-testid="cap-samples">{row.samples}</td>
                             <td>{row.turns}</td>
                             <td>{row.approx_tokens}</td>
                             <td data-testid="cap-ratio">{fmt_ratio(row.ratio_to_reasoning)}</td>

@@ -10,9 +10,11 @@
 //! * [`tflan`]: → decomposed multi-turn rows ([`Rule::Tflan`]);
 //! * [`negatives`]: ToolBench queries → negative samples ([`Rule::NegativeNoTools`],
 //!   [`Rule::NegativeIrrelevantTools`]);
-//! * [`rebalance`]: capability rebalancing by ratio with a seed ([`Rule::Rebalance`]).
+//! * [`rebalance`]: capability rebalancing by ratio with a seed ([`Rule::Rebalance`]);
+//! * [`offer`]: which of these the sample view offers for a row, by its source.
 
 pub mod negatives;
+pub mod offer;
 pub mod react;
 pub mod rebalance;
 pub mod sources;

@@ -11,7 +11,10 @@ use crate::data::store::{SourceSpec, Store};
 /// The dataset the page opens with, shipped in `public/data/`.
 pub const DEFAULT_DATASET: &str = "data/default.jsonl";
 const DEFAULT_DATASET_NAME: &str = "default.jsonl";
-use crate::pages::{about::AboutPage, compare::ComparePage, explorer::ExplorerPage, not_found::NotFound, playground::PlaygroundPage, stats::StatsPage};
+use crate::pages::{
+    about::AboutPage, compare::ComparePage, explorer::ExplorerPage, not_found::NotFound,
+    playground::PlaygroundPage, stats::StatsPage,
+};
 
 /// The path the site is served under ("/" or "/sub/path"), from `<meta name="afe-base">`,
 /// which `./x build` writes for sub-path deployments.
@@ -22,7 +25,11 @@ pub fn base_path() -> String {
         .and_then(|m| m.get_attribute("content"))
         .unwrap_or_else(|| "/".to_string());
     let trimmed = meta.trim_end_matches('/');
-    if trimmed.is_empty() { String::new() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// An in-app link: the router's `base` applies only to relative paths, so absolute app
@@ -40,13 +47,22 @@ pub fn asset_url(relative: &str) -> String {
 pub fn App() -> impl IntoView {
     let base = base_path();
     // The shipped real rows (and the rows derived from them) open on first visit.
-    Store::get().load(SourceSpec::Url { url: asset_url(DEFAULT_DATASET), name: DEFAULT_DATASET_NAME.into() });
+    Store::get().load(SourceSpec::Url {
+        url: asset_url(DEFAULT_DATASET),
+        name: DEFAULT_DATASET_NAME.into(),
+    });
     // Saved labels load from IndexedDB alongside the data.
     Labels::get();
     let updated = RwSignal::new(
-        js_sys::Reflect::get(&gloo::utils::window(), &"afeUpdated".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false),
+        js_sys::Reflect::get(&gloo::utils::window(), &"afeUpdated".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
     );
-    let on_update = gloo::events::EventListener::new(&gloo::utils::window(), "afe-updated", move |_| updated.set(true));
+    let on_update =
+        gloo::events::EventListener::new(&gloo::utils::window(), "afe-updated", move |_| {
+            updated.set(true)
+        });
     on_update.forget();
     view! {
         <Router base=base>

@@ -24,12 +24,22 @@ const COMPLETE_LENGTH_HEADER: &str = "x-afe-complete-length";
 pub enum EngineEvent {
     /// The worker listens now; requests queued before this are sent.
     Started,
-    Status { message: String },
-    Progress { phase: String, bytes: u64, total: Option<u64> },
+    Status {
+        message: String,
+    },
+    Progress {
+        phase: String,
+        bytes: u64,
+        total: Option<u64>,
+    },
     Ready(ModelInfo),
-    Token { text: String },
+    Token {
+        text: String,
+    },
     Done(Completion),
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -102,12 +112,18 @@ pub struct LoadProgress {
 
 impl LoadProgress {
     pub fn fraction(&self) -> Option<f64> {
-        self.total.filter(|&t| t > 0).map(|t| (self.bytes as f64 / t as f64).min(1.0))
+        self.total
+            .filter(|&t| t > 0)
+            .map(|t| (self.bytes as f64 / t as f64).min(1.0))
     }
 
     pub fn bytes_per_second(&self) -> f64 {
         let s = (self.now_ms - self.started_ms) / 1000.0;
-        if s > 0.0 { self.bytes as f64 / s } else { 0.0 }
+        if s > 0.0 {
+            self.bytes as f64 / s
+        } else {
+            0.0
+        }
     }
 
     pub fn eta_seconds(&self) -> Option<f64> {
@@ -159,19 +175,24 @@ impl Engine {
         if let Some(worker) = self.worker.get_value() {
             return Ok(worker);
         }
-        let worker = web_sys::Worker::new(&asset_url("engine-worker_loader.js")).map_err(|e| format!("could not start the engine worker: {e:?}"))?;
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            let text = ev.data().as_string().unwrap_or_default();
-            match serde_json::from_str::<EngineEvent>(&text) {
-                Ok(event) => self.handle(event),
-                Err(e) => self.error.set(Some(format!("unreadable message from the engine: {e}"))),
-            }
-        });
+        let worker = web_sys::Worker::new(&asset_url("engine-worker_loader.js"))
+            .map_err(|e| format!("could not start the engine worker: {e:?}"))?;
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let text = ev.data().as_string().unwrap_or_default();
+                match serde_json::from_str::<EngineEvent>(&text) {
+                    Ok(event) => self.handle(event),
+                    Err(e) => self
+                        .error
+                        .set(Some(format!("unreadable message from the engine: {e}"))),
+                }
+            });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
-        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
-            self.fail(format!("the engine worker failed: {}", ev.message()));
-        });
+        let on_error =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
+                self.fail(format!("the engine worker failed: {}", ev.message()));
+            });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
         self.worker.set_value(Some(worker.clone()));
@@ -202,7 +223,11 @@ impl Engine {
     fn fail(self, message: String) {
         self.error.set(Some(message.clone()));
         let loaded = self.model.with_untracked(Option::is_some);
-        self.state.set(if loaded { EngineState::Ready } else { EngineState::Empty });
+        self.state.set(if loaded {
+            EngineState::Ready
+        } else {
+            EngineState::Empty
+        });
         self.progress.set(None);
         if let Some(waiter) = self.waiter.get_value().borrow_mut().take() {
             let _ = waiter.send(Err(message));
@@ -212,7 +237,11 @@ impl Engine {
     fn handle(self, event: EngineEvent) {
         match event {
             EngineEvent::Started => {
-                let queued = self.queued.try_update_value(Option::take).flatten().unwrap_or_default();
+                let queued = self
+                    .queued
+                    .try_update_value(Option::take)
+                    .flatten()
+                    .unwrap_or_default();
                 if let Some(worker) = self.worker.get_value() {
                     for message in queued {
                         let _ = worker.post_message(&message);
@@ -220,7 +249,11 @@ impl Engine {
                 }
             }
             EngineEvent::Status { message } => self.state.set(EngineState::Loading(message)),
-            EngineEvent::Progress { phase, bytes, total } => {
+            EngineEvent::Progress {
+                phase,
+                bytes,
+                total,
+            } => {
                 let now_ms = js_sys::Date::now();
                 self.progress.update(|p| match p {
                     Some(p) if p.phase == phase => {
@@ -228,7 +261,15 @@ impl Engine {
                         p.total = total;
                         p.now_ms = now_ms;
                     }
-                    _ => *p = Some(LoadProgress { phase, bytes, total, started_ms: now_ms, now_ms }),
+                    _ => {
+                        *p = Some(LoadProgress {
+                            phase,
+                            bytes,
+                            total,
+                            started_ms: now_ms,
+                            now_ms,
+                        })
+                    }
                 });
             }
             EngineEvent::Ready(info) => {
@@ -252,7 +293,9 @@ impl Engine {
         self.error.set(None);
         self.model.set(None);
         self.progress.set(None);
-        self.state.set(EngineState::Loading(format!("Starting the engine for {what}…")));
+        self.state.set(EngineState::Loading(format!(
+            "Starting the engine for {what}…"
+        )));
     }
 
     /// Loads a GGUF by URL (through the model cache).
@@ -282,7 +325,8 @@ impl Engine {
         let mut body = serde_json::to_value(&request).map_err(|e| e.to_string())?;
         body["cmd"] = "generate".into();
         self.post_json(body);
-        rx.await.unwrap_or_else(|_| Err("the engine stopped answering".into()))
+        rx.await
+            .unwrap_or_else(|_| Err("the engine stopped answering".into()))
     }
 
     pub fn stop(self) {
@@ -298,14 +342,23 @@ pub struct CachedModel {
 }
 
 async fn model_cache() -> Result<web_sys::Cache, String> {
-    let caches = gloo::utils::window().caches().map_err(|_| "this browser has no Cache API here".to_string())?;
-    JsFuture::from(caches.open(MODEL_CACHE)).await.map_err(|e| format!("{e:?}"))?.dyn_into().map_err(|_| "no cache".to_string())
+    let caches = gloo::utils::window()
+        .caches()
+        .map_err(|_| "this browser has no Cache API here".to_string())?;
+    JsFuture::from(caches.open(MODEL_CACHE))
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|_| "no cache".to_string())
 }
 
 /// The cached models, with the sizes their complete downloads had.
 pub async fn cached_models() -> Result<Vec<CachedModel>, String> {
     let cache = model_cache().await?;
-    let keys: js_sys::Array = JsFuture::from(cache.keys()).await.map_err(|e| format!("{e:?}"))?.unchecked_into();
+    let keys: js_sys::Array = JsFuture::from(cache.keys())
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .unchecked_into();
     let mut out = Vec::new();
     for request in keys.iter() {
         let request: web_sys::Request = request.unchecked_into();
@@ -317,20 +370,30 @@ pub async fn cached_models() -> Result<Vec<CachedModel>, String> {
                 .and_then(|v| v.parse().ok()),
             Err(_) => None,
         };
-        out.push(CachedModel { url: request.url(), bytes });
+        out.push(CachedModel {
+            url: request.url(),
+            bytes,
+        });
     }
     Ok(out)
 }
 
 pub async fn delete_cached_model(url: &str) -> Result<(), String> {
     let cache = model_cache().await?;
-    JsFuture::from(cache.delete_with_str(url)).await.map(|_| ()).map_err(|e| format!("{e:?}"))
+    JsFuture::from(cache.delete_with_str(url))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
 }
 
 /// (bytes used, bytes allowed) for this site, where the browser tells.
 pub async fn storage_estimate() -> Option<(f64, f64)> {
     let storage = gloo::utils::window().navigator().storage();
     let estimate = JsFuture::from(storage.estimate().ok()?).await.ok()?;
-    let get = |k: &str| js_sys::Reflect::get(&estimate, &k.into()).ok().and_then(|v| v.as_f64());
+    let get = |k: &str| {
+        js_sys::Reflect::get(&estimate, &k.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
     Some((get("usage")?, get("quota")?))
 }

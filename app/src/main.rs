@@ -18,9 +18,13 @@ fn main() {
 /// Static hosts redirect `/stats` to `/stats/` (the route's own index.html); the router's
 /// paths have no trailing slash, so put the address back the way the app writes it.
 fn drop_trailing_slash() {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let location = window.location();
-    let Ok(path) = location.pathname() else { return };
+    let Ok(path) = location.pathname() else {
+        return;
+    };
     if path.len() > 1 && path.ends_with('/') && path.trim_end_matches('/') != app::base_path() {
         let search = location.search().unwrap_or_default();
         let hash = location.hash().unwrap_or_default();

@@ -47,12 +47,18 @@ pub enum Segment {
     Text(String),
     Keyword(Keyword, String),
     /// A JSON value found in the text: the original text and a pretty-printed form.
-    Json { summary: String, pretty: String },
+    Json {
+        summary: String,
+        pretty: String,
+    },
 }
 
 /// Splits a turn into text, keyword markers and JSON blocks.
 pub fn segments(content: &str) -> Vec<Segment> {
-    segments_with_source(content).into_iter().map(|(segment, _)| segment).collect()
+    segments_with_source(content)
+        .into_iter()
+        .map(|(segment, _)| segment)
+        .collect()
 }
 
 /// [`segments`], each with the byte range of `content` it stands for. The ranges follow one
@@ -70,7 +76,10 @@ pub fn segments_with_source(content: &str) -> Vec<(Segment, Range<usize>)> {
             if let Some((marker, keyword)) = MARKERS.iter().find(|(m, _)| trimmed.starts_with(m)) {
                 text.push_str(&rest[..rest.len() - trimmed.len()]);
                 flush_text(&mut out, &mut text, at(trimmed));
-                out.push((Segment::Keyword(*keyword, marker.to_string()), at(trimmed)..at(trimmed) + marker.len()));
+                out.push((
+                    Segment::Keyword(*keyword, marker.to_string()),
+                    at(trimmed)..at(trimmed) + marker.len(),
+                ));
                 rest = &trimmed[marker.len()..];
                 at_line_start = false;
                 continue;
@@ -114,7 +123,12 @@ pub fn shown_pieces(content: &str) -> Vec<ShownPiece> {
                 Segment::Text(text) | Segment::Keyword(_, text) => (text, true),
                 Segment::Json { summary, pretty } => (summary + &pretty, false),
             };
-            ShownPiece { start, end: chars, shown, verbatim }
+            ShownPiece {
+                start,
+                end: chars,
+                shown,
+                verbatim,
+            }
         })
         .collect()
 }
@@ -175,7 +189,11 @@ pub fn extra_fields(extra: Option<&serde_json::Map<String, Value>>) -> Option<Ex
         .map(|(key, value)| match value {
             Value::String(s) => {
                 let short: String = s.chars().take(SUMMARY_VALUE_CHARS).collect();
-                let more = if s.chars().count() > SUMMARY_VALUE_CHARS { "…" } else { "" };
+                let more = if s.chars().count() > SUMMARY_VALUE_CHARS {
+                    "…"
+                } else {
+                    ""
+                };
                 format!("{key}: {short}{more}")
             }
             Value::Object(_) | Value::Array(_) => format!("{key} {}", json_summary(value)),
@@ -217,15 +235,29 @@ fn collect_tools(value: &Value, tools: &mut Vec<ToolRow>, depth: usize) {
         return;
     }
     match value {
-        Value::Array(items) => items.iter().for_each(|v| collect_tools(v, tools, depth + 1)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_tools(v, tools, depth + 1)),
         Value::Object(map) => {
-            let name = map.get("name").or_else(|| map.get("api_name")).and_then(Value::as_str);
-            let description = map.get("description").or_else(|| map.get("api_description")).and_then(Value::as_str);
+            let name = map
+                .get("name")
+                .or_else(|| map.get("api_name"))
+                .and_then(Value::as_str);
+            let description = map
+                .get("description")
+                .or_else(|| map.get("api_description"))
+                .and_then(Value::as_str);
             if let (Some(name), Some(description)) = (name, description) {
                 let (required, optional) = parameter_names(map);
-                tools.push(ToolRow { name: name.to_string(), description: description.to_string(), required, optional });
+                tools.push(ToolRow {
+                    name: name.to_string(),
+                    description: description.to_string(),
+                    required,
+                    optional,
+                });
             } else {
-                map.values().for_each(|v| collect_tools(v, tools, depth + 1));
+                map.values()
+                    .for_each(|v| collect_tools(v, tools, depth + 1));
             }
         }
         _ => {}
@@ -237,14 +269,26 @@ fn parameter_names(tool: &serde_json::Map<String, Value>) -> (Vec<String>, Vec<S
         match v {
             Some(Value::Array(items)) => items
                 .iter()
-                .filter_map(|p| p.as_str().map(str::to_string).or_else(|| p.get("name").and_then(Value::as_str).map(str::to_string)))
+                .filter_map(|p| {
+                    p.as_str()
+                        .map(str::to_string)
+                        .or_else(|| p.get("name").and_then(Value::as_str).map(str::to_string))
+                })
                 .collect(),
             _ => Vec::new(),
         }
     };
     let params = tool.get("parameters");
-    let mut required = names(params.and_then(|p| p.get("required")).or_else(|| tool.get("required_parameters")));
-    let optional = names(params.and_then(|p| p.get("optional")).or_else(|| tool.get("optional_parameters")));
+    let mut required = names(
+        params
+            .and_then(|p| p.get("required"))
+            .or_else(|| tool.get("required_parameters")),
+    );
+    let optional = names(
+        params
+            .and_then(|p| p.get("optional"))
+            .or_else(|| tool.get("optional_parameters")),
+    );
     if required.is_empty() {
         if let Some(Value::Array(list)) = params {
             required = names(Some(&Value::Array(list.clone())));
@@ -260,9 +304,17 @@ mod tests {
     #[test]
     fn react_markers_and_json_arguments_are_split_out() {
         let segs = segments("Thought: I need the weather.\nAction: get_weather\nAction Input: {\"city\": \"Paris\"}\n");
-        assert_eq!(segs[0], Segment::Keyword(Keyword::Thought, "Thought:".into()));
-        assert!(segs.contains(&Segment::Keyword(Keyword::ActionInput, "Action Input:".into())));
-        assert!(segs.iter().any(|s| matches!(s, Segment::Json { summary, .. } if summary == "{ city }")));
+        assert_eq!(
+            segs[0],
+            Segment::Keyword(Keyword::Thought, "Thought:".into())
+        );
+        assert!(segs.contains(&Segment::Keyword(
+            Keyword::ActionInput,
+            "Action Input:".into()
+        )));
+        assert!(segs
+            .iter()
+            .any(|s| matches!(s, Segment::Json { summary, .. } if summary == "{ city }")));
     }
 
     #[test]
@@ -290,8 +342,15 @@ mod tests {
         )
         .unwrap();
         let e = extra_fields(Some(&map)).unwrap();
-        assert_eq!(e.summary, "function_call { name, arguments } · capability: retrieval");
-        assert!(e.pretty.starts_with("{\n  \"function_call\": {\n"), "{}", e.pretty);
+        assert_eq!(
+            e.summary,
+            "function_call { name, arguments } · capability: retrieval"
+        );
+        assert!(
+            e.pretty.starts_with("{\n  \"function_call\": {\n"),
+            "{}",
+            e.pretty
+        );
         assert_eq!(e.count, 2);
         assert_eq!(extra_fields(Some(&serde_json::Map::new())), None);
         assert_eq!(extra_fields(None), None);

@@ -22,7 +22,8 @@ impl ExplorerState {
             .latest_values()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let (query, errors) = Query::from_url_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let (query, errors) =
+            Query::from_url_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         ExplorerState {
             query,
             errors: errors.iter().map(FlanError::to_string).collect(),
@@ -44,11 +45,20 @@ impl ExplorerState {
     }
 
     pub fn with_query(&self, query: Query) -> ExplorerState {
-        ExplorerState { query, errors: Vec::new(), ..self.clone() }
+        ExplorerState {
+            query,
+            errors: Vec::new(),
+            ..self.clone()
+        }
     }
 
     pub fn with_selected(&self, id: Option<String>, turn: Option<usize>) -> ExplorerState {
-        ExplorerState { selected: id, turn, errors: Vec::new(), query: self.query.clone() }
+        ExplorerState {
+            selected: id,
+            turn,
+            errors: Vec::new(),
+            query: self.query.clone(),
+        }
     }
 }
 

@@ -22,10 +22,14 @@ pub struct AdapterReport {
 impl AdapterReport {
     /// A one-line name: vendor and architecture, as Chrome's about:gpu shows them.
     pub fn name(&self) -> String {
-        let parts: Vec<&str> = [self.vendor.as_str(), self.architecture.as_str(), self.description.as_str()]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect();
+        let parts: Vec<&str> = [
+            self.vendor.as_str(),
+            self.architecture.as_str(),
+            self.description.as_str(),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
         if parts.is_empty() {
             "unnamed adapter".to_string()
         } else {
@@ -51,9 +55,15 @@ pub enum WebGpuUnavailable {
 impl WebGpuUnavailable {
     pub fn message(&self) -> String {
         match self {
-            WebGpuUnavailable::NoApi => "This browser does not expose WebGPU (navigator.gpu is missing).".into(),
-            WebGpuUnavailable::NoAdapter => "WebGPU is present but the browser offered no GPU adapter.".into(),
-            WebGpuUnavailable::InsecureContext => "WebGPU only works on https:// pages or on localhost.".into(),
+            WebGpuUnavailable::NoApi => {
+                "This browser does not expose WebGPU (navigator.gpu is missing).".into()
+            }
+            WebGpuUnavailable::NoAdapter => {
+                "WebGPU is present but the browser offered no GPU adapter.".into()
+            }
+            WebGpuUnavailable::InsecureContext => {
+                "WebGPU only works on https:// pages or on localhost.".into()
+            }
             WebGpuUnavailable::Failed(e) => format!("Asking for a WebGPU adapter failed: {e}"),
         }
     }
@@ -90,9 +100,9 @@ pub async fn probe() -> Result<AdapterReport, WebGpuUnavailable> {
         .map_err(|e| WebGpuUnavailable::Failed(format!("{e:?}")))?
         .dyn_into()
         .map_err(|_| WebGpuUnavailable::Failed("requestAdapter did not return a promise".into()))?;
-    let adapter = JsFuture::from(promise)
-        .await
-        .map_err(|e| WebGpuUnavailable::Failed(e.as_string().unwrap_or_else(|| format!("{e:?}"))))?;
+    let adapter = JsFuture::from(promise).await.map_err(|e| {
+        WebGpuUnavailable::Failed(e.as_string().unwrap_or_else(|| format!("{e:?}")))
+    })?;
     if adapter.is_null() || adapter.is_undefined() {
         return Err(WebGpuUnavailable::NoAdapter);
     }

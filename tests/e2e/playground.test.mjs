@@ -1,7 +1,7 @@
 // The agent playground against the demo model served by the site, on SwiftShader WebGPU:
 // load (download → cache → GPU), greedy tokens against llama.cpp's (which the native engine
-// matches in model-wasm/tests/e2e.rs), one ReAct step that calls the calculator, the model
-// cache across reloads, and clear messages for bad models.
+// matches in model-wasm/tests/e2e.rs), the agent's tool prompt, the model cache across reloads,
+// clear messages for bad models, "try this sample", and one real probe step.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, copyFileSync, existsSync, statSync, openSync, readSync, closeSync } from 'node:fs';
@@ -71,22 +71,23 @@ test('the demo model downloads with progress, is cached, and greedy tokens match
   assert.deepEqual(errors, []);
 });
 
-test('one agent step calls the calculator and feeds its result back', async () => {
+test('agent mode offers exactly the checked tools in Lagent\'s ReAct system prompt', async () => {
+  // Running the loop itself is covered natively (react-agent); here the page must build the
+  // prompt the model gets from the tools the user picked.
   const { page } = browser;
   await page.getByTestId('mode-agent').click();
   for (const tool of ['date_time', 'unit_converter', 'dataset_search']) await page.getByTestId(`tool-${tool}`).uncheck();
-  await page.getByTestId('template').selectOption('auto');
-  await page.getByTestId('max-tokens').fill('48');
-  await page.getByTestId('step-limit').fill('1');
-  await page.getByTestId('agent-question').fill('Use the calculator: what is 1234 * 5678?');
-  await page.getByTestId('agent-run').click();
-  await page.getByTestId('agent-outcome').waitFor({ timeout: GENERATE_TIMEOUT });
+  const prompt = page.getByTestId('agent').locator('details pre');
+  await page.getByTestId('agent').locator('details summary').click();
+  const text = await prompt.innerText();
+  assert.match(text, /^You are a assistant who can utilize external tools\./);
+  assert.match(text, /Action: the tool name, should be one of \[calculator\]/);
+  assert.match(text, /"name":"calculator"/);
+  assert.doesNotMatch(text, /unit_converter|date_time|dataset_search/);
+  await page.getByTestId('tool-calculator').uncheck();
+  assert.equal(await page.getByTestId('agent-run').isDisabled(), true, 'no tools, no run');
+  await page.getByTestId('tool-calculator').check();
   await screenshot(page, 'playground-agent');
-  const call = page.getByTestId('trace-call').first();
-  assert.equal(await call.getAttribute('data-tool'), 'calculator');
-  assert.equal(await call.getAttribute('data-ok'), 'true');
-  assert.equal(await call.getByTestId('trace-observation').innerText(), String(1234 * 5678));
-  assert.match(await page.getByTestId('agent-outcome').innerText(), /step limit \(1\)/);
 });
 
 test('after a reload the model comes from the browser cache, is listed, and can be deleted', async () => {
@@ -121,4 +122,39 @@ test('a missing file, a truncated GGUF and a file that is not a GGUF each get a 
     assert.match(await error.innerText(), expected, file);
   }
   await screenshot(page, 'playground-bad-model');
+});
+
+test('"Try in playground" from the explorer fills in the sample and shows the dataset answer beside', async () => {
+  const { page } = browser;
+  await page.goto(`${BASE_URL}/?s=${encodeURIComponent('toolbench_G1_query_1:neg-no-tools')}`);
+  await page.getByTestId('sample-view').waitFor({ timeout: 30_000 });
+  await page.getByTestId('try-link').click();
+  await page.getByTestId('try-sample').waitFor({ timeout: 30_000 });
+  assert.equal(new URL(page.url()).pathname, '/playground');
+  const sample = JSON.parse(readFileSync('public/data/default.jsonl', 'utf8').split('\n').find((l) => l.includes('"toolbench_G1_query_1:neg-no-tools"')));
+  const turn = (role) => sample.conversation.find((t) => t.role === role).content;
+  assert.equal(await page.getByTestId('system-prompt').inputValue(), turn('system'));
+  assert.equal(await page.getByTestId('chat-input').inputValue(), turn('user'));
+  assert.equal((await page.getByTestId('dataset-answer').locator('.turn-body').innerText()).trim(), turn('assistant').trim());
+  await screenshot(page, 'playground-try-sample');
+});
+
+test('the hallucination probe runs on the explorer filter\'s negatives and judges each answer', async () => {
+  const { page } = browser;
+  await page.goto(`${BASE_URL}/?neg=no_tools`);
+  await page.getByTestId('result-count').waitFor();
+  const total = Number((await page.getByTestId('result-count').innerText()).split(' ')[0]);
+  await page.getByTestId('probe-link').click();
+  await page.getByTestId('probe-available').filter({ hasText: `${total} negative samples match` }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('load-demo').click();
+  await waitReady(page);
+  await page.getByTestId('gen-settings').locator('summary').click();
+  await page.getByTestId('max-tokens').fill('8');
+  await page.getByTestId('probe-limit').fill('1');
+  await page.getByTestId('probe-run').click();
+  const row = page.getByTestId('probe-row');
+  await row.first().waitFor({ timeout: GENERATE_TIMEOUT });
+  assert.match(await row.first().innerText(), /no tool call|hallucinated tool|called offered tool/);
+  assert.match(await page.getByTestId('probe-report').innerText(), /^1 samples: /);
+  await screenshot(page, 'playground-probe');
 });

@@ -11,7 +11,10 @@ use crate::pages::playground::{role_name, GenSettings, RunStats};
 fn page_clock() -> Clock {
     let now = js_sys::Date::new_0();
     // getTimezoneOffset is minutes *behind* UTC.
-    Clock { unix_ms: now.get_time(), utc_offset_minutes: -(now.get_timezone_offset() as i32) }
+    Clock {
+        unix_ms: now.get_time(),
+        utc_offset_minutes: -(now.get_timezone_offset() as i32),
+    }
 }
 
 #[component]
@@ -30,8 +33,14 @@ pub fn AgentPanel(settings: GenSettings) -> impl IntoView {
         if running.get_untracked() || engine.state.get_untracked() != EngineState::Ready {
             return;
         }
-        let toolbox = Toolbox { tools: enabled.get_untracked() };
-        let mut agent = AgentRun::new(&toolbox, &question.get_untracked(), max_steps.get_untracked());
+        let toolbox = Toolbox {
+            tools: enabled.get_untracked(),
+        };
+        let mut agent = AgentRun::new(
+            &toolbox,
+            &question.get_untracked(),
+            max_steps.get_untracked(),
+        );
         run.set(Some(agent.clone()));
         running.set(true);
         cancel.set(false);
@@ -39,20 +48,44 @@ pub fn AgentPanel(settings: GenSettings) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let stop: Vec<String> = STOP_STRINGS.iter().map(|s| s.to_string()).collect();
             let result = loop {
-                let messages = agent.messages().into_iter().map(|(role, text)| ChatMessage { role: role_name(role), content: text.to_string() }).collect();
-                let completion = match engine.complete(settings.request(messages, stop.clone())).await {
+                let messages = agent
+                    .messages()
+                    .into_iter()
+                    .map(|(role, text)| ChatMessage {
+                        role: role_name(role),
+                        content: text.to_string(),
+                    })
+                    .collect();
+                let completion = match engine
+                    .complete(settings.request(messages, stop.clone()))
+                    .await
+                {
                     Ok(c) => c,
                     Err(e) => break format!("Stopped: {e}"),
                 };
                 let next = store.dataset.with_value(|dataset| {
-                    agent.advance(&completion.text, &toolbox, &ToolContext { clock: page_clock(), dataset: Some(dataset) })
+                    agent.advance(
+                        &completion.text,
+                        &toolbox,
+                        &ToolContext {
+                            clock: page_clock(),
+                            dataset: Some(dataset),
+                        },
+                    )
                 });
                 run.set(Some(agent.clone()));
                 engine.live.set(String::new());
                 match next {
                     Next::Finished => break "Finished with a final answer.".to_string(),
-                    Next::StepLimit => break format!("Stopped at the step limit ({}) without a final answer.", agent.max_steps),
-                    Next::Continue if cancel.get_untracked() || completion.stopped => break "Stopped by you.".to_string(),
+                    Next::StepLimit => {
+                        break format!(
+                            "Stopped at the step limit ({}) without a final answer.",
+                            agent.max_steps
+                        )
+                    }
+                    Next::Continue if cancel.get_untracked() || completion.stopped => {
+                        break "Stopped by you.".to_string()
+                    }
                     Next::Continue => {}
                 }
             };

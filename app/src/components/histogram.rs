@@ -18,7 +18,11 @@ const HEIGHT: f64 = 180.0;
 const LABEL_SPACE: f64 = 34.0;
 
 /// Clickable bar group shared by both orientations.
-fn bar_group(bar: Bar, shapes: impl IntoView + 'static, navigate: impl Fn(&str, leptos_router::NavigateOptions) + Clone + 'static) -> impl IntoView {
+fn bar_group(
+    bar: Bar,
+    shapes: impl IntoView + 'static,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions) + Clone + 'static,
+) -> impl IntoView {
     let label = format!("{}: {}", bar.label, bar.count);
     let tooltip = match bar.samples {
         Some(n) => format!("{label} (in {n} samples; click to list them)"),
@@ -65,7 +69,17 @@ pub fn Histogram(
                 let y = i as f64 * row;
                 let w = (bar.count as f64 / max) * (WIDTH - label_w - 40.0);
                 let name: String = if bar.label.chars().count() > 38 {
-                    format!("…{}", bar.label.chars().rev().take(37).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+                    format!(
+                        "…{}",
+                        bar.label
+                            .chars()
+                            .rev()
+                            .take(37)
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect::<String>()
+                    )
                 } else {
                     bar.label.clone()
                 };

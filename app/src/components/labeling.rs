@@ -1,7 +1,10 @@
 //! Labelling UI: sample labels and note, turn labels and capability corrections, span labels,
 //! progress, undo/redo, bulk labelling, export and import. Every action is also a key.
 
-use flan_data::annotate::{self, Annotation, AnnotationStatus, Edit, ImportReport, SampleLabel, SelectionError, SpanLabel, TurnLabel};
+use flan_data::annotate::{
+    self, Annotation, AnnotationStatus, Edit, ImportReport, SampleLabel, SelectionError, SpanLabel,
+    TurnLabel,
+};
 use flan_data::{Capability, Code};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -21,15 +24,38 @@ pub const SAMPLE_KEYS: [(SampleLabel, &str, &str); 4] = [
 /// Sets a sample's label, or clears it when it already has that label (a toggle).
 pub fn toggle_sample_label(labels: Labels, store: Store, index: u32, label: SampleLabel) {
     let current = labels.annotation(store, index).and_then(|a| a.label);
-    let next = if current == Some(label) { None } else { Some(label) };
+    let next = if current == Some(label) {
+        None
+    } else {
+        Some(label)
+    };
     labels.edit(store, index, Edit::SetLabel { label: next });
 }
 
 /// Sets (or clears, when repeated) the capability correction of one turn.
-pub fn toggle_turn_capability(labels: Labels, store: Store, index: u32, turn: usize, capability: Capability) {
-    let current = labels.annotation(store, index).and_then(|a| a.turns.get(&turn).and_then(|t| t.capability));
-    let next = if current == Some(capability) { None } else { Some(capability) };
-    labels.edit(store, index, Edit::SetTurnCapability { turn, capability: next });
+pub fn toggle_turn_capability(
+    labels: Labels,
+    store: Store,
+    index: u32,
+    turn: usize,
+    capability: Capability,
+) {
+    let current = labels
+        .annotation(store, index)
+        .and_then(|a| a.turns.get(&turn).and_then(|t| t.capability));
+    let next = if current == Some(capability) {
+        None
+    } else {
+        Some(capability)
+    };
+    labels.edit(
+        store,
+        index,
+        Edit::SetTurnCapability {
+            turn,
+            capability: next,
+        },
+    );
 }
 
 fn status_chip(status: AnnotationStatus) -> (&'static str, &'static str) {
@@ -57,10 +83,13 @@ pub fn LabelBar(index: u32) -> impl IntoView {
         labels.status(store, index)
     });
     let note = RwSignal::new(String::new());
-    Effect::new(move |_| note.set(annotation.with(|a| a.as_ref().map(|a| a.note.clone()).unwrap_or_default())));
+    Effect::new(move |_| {
+        note.set(annotation.with(|a| a.as_ref().map(|a| a.note.clone()).unwrap_or_default()))
+    });
     let save_note = move || {
         let text = note.get_untracked();
-        let saved = annotation.with_untracked(|a| a.as_ref().map(|a| a.note.clone()).unwrap_or_default());
+        let saved =
+            annotation.with_untracked(|a| a.as_ref().map(|a| a.note.clone()).unwrap_or_default());
         if saved != text {
             labels.edit(store, index, Edit::SetNote { note: text });
         }
@@ -101,10 +130,33 @@ pub fn TurnLabels(index: u32, turn: usize, content: String) -> impl IntoView {
         labels.version.track();
         labels.annotation(store, index)
     });
-    let turn_label = move || annotation.with(|a| a.as_ref().and_then(|a| a.turns.get(&turn)).and_then(|t| t.label));
-    let turn_cap = move || annotation.with(|a| a.as_ref().and_then(|a| a.turns.get(&turn)).and_then(|t| t.capability));
+    let turn_label = move || {
+        annotation.with(|a| {
+            a.as_ref()
+                .and_then(|a| a.turns.get(&turn))
+                .and_then(|t| t.label)
+        })
+    };
+    let turn_cap = move || {
+        annotation.with(|a| {
+            a.as_ref()
+                .and_then(|a| a.turns.get(&turn))
+                .and_then(|t| t.capability)
+        })
+    };
     let spans = move || {
-        annotation.with(|a| a.as_ref().map(|a| a.spans.iter().enumerate().filter(|(_, s)| s.turn == turn).map(|(i, s)| (i, s.clone())).collect::<Vec<_>>()).unwrap_or_default())
+        annotation.with(|a| {
+            a.as_ref()
+                .map(|a| {
+                    a.spans
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.turn == turn)
+                        .map(|(i, s)| (i, s.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
     };
     let span_label = RwSignal::new("hallucination".to_string());
     let span_error = RwSignal::new(None::<String>);
@@ -115,8 +167,10 @@ pub fn TurnLabels(index: u32, turn: usize, content: String) -> impl IntoView {
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .and_then(|el| el.closest("[data-testid=turn]").ok().flatten())
             .and_then(|article| article.query_selector(".turn-body").ok().flatten());
-        let picked = selected_span(body.as_ref(), &content)
-            .and_then(|(start, end)| SpanLabel::from_content(turn, &content, start, end, span_label.get_untracked()).ok_or_else(|| SelectionError::OutOfRange.to_string()));
+        let picked = selected_span(body.as_ref(), &content).and_then(|(start, end)| {
+            SpanLabel::from_content(turn, &content, start, end, span_label.get_untracked())
+                .ok_or_else(|| SelectionError::OutOfRange.to_string())
+        });
         match picked {
             Ok(span) => {
                 span_error.set(None);
@@ -188,9 +242,17 @@ fn selected_span(body: Option<&web_sys::Element>, content: &str) -> Result<(usiz
         let measure = gloo::utils::document().create_range().ok()?;
         measure.select_node_contents(body).ok()?;
         measure.set_end(node, offset).ok()?;
-        Some(measure.unchecked_ref::<js_sys::Object>().to_string().length() as usize)
+        Some(
+            measure
+                .unchecked_ref::<js_sys::Object>()
+                .to_string()
+                .length() as usize,
+        )
     };
-    let (Some(start), Some(end)) = (offset_of(&start_node, range.start_offset().unwrap_or(0)), offset_of(&end_node, range.end_offset().unwrap_or(0))) else {
+    let (Some(start), Some(end)) = (
+        offset_of(&start_node, range.start_offset().unwrap_or(0)),
+        offset_of(&end_node, range.end_offset().unwrap_or(0)),
+    ) else {
         return Err(SelectionError::OutOfRange.to_string());
     };
     let pieces = render::shown_pieces(content);
@@ -212,7 +274,10 @@ pub fn AnnotationToolbar(#[prop(into)] matches: Signal<Vec<u32>>) -> impl IntoVi
     let progress = Memo::new(move |_| {
         labels.version.track();
         let list = matches.get();
-        let done = list.iter().filter(|&&i| !matches!(labels.status(store, i), AnnotationStatus::Unlabelled)).count();
+        let done = list
+            .iter()
+            .filter(|&&i| !matches!(labels.status(store, i), AnnotationStatus::Unlabelled))
+            .count();
         (done, list.len())
     });
     let bulk_label = RwSignal::new(SampleLabel::Accept);
@@ -220,7 +285,12 @@ pub fn AnnotationToolbar(#[prop(into)] matches: Signal<Vec<u32>>) -> impl IntoVi
     let import_report = RwSignal::new(None::<ImportReport>);
     let run_bulk = move || {
         let label = bulk_label.get_untracked();
-        let edits = matches.get_untracked().into_iter().filter_map(|i| labels.key_of(store, i)).map(|(k, h)| (k, h, Edit::SetLabel { label: Some(label) })).collect();
+        let edits = matches
+            .get_untracked()
+            .into_iter()
+            .filter_map(|i| labels.key_of(store, i))
+            .map(|(k, h)| (k, h, Edit::SetLabel { label: Some(label) }))
+            .collect();
         labels.apply(store, edits);
         confirm_bulk.set(false);
     };
@@ -305,7 +375,10 @@ fn SaveIndicator() -> impl IntoView {
 }
 
 #[component]
-fn ImportDialog(report: ImportReport, close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+fn ImportDialog(
+    report: ImportReport,
+    close: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
     let store = Store::get();
     let labels = Labels::get();
     let new = report.annotations.clone();
@@ -355,13 +428,17 @@ fn export_text(store: Store, labels: Labels, kind: ExportKind) -> String {
             return annotate::export_annotations(a);
         }
         store.dataset.with_value(|d| {
-            let mut sources: Vec<String> = (0..d.len() as u32).filter_map(|i| d.source_name(i).map(str::to_string)).collect();
+            let mut sources: Vec<String> = (0..d.len() as u32)
+                .filter_map(|i| d.source_name(i).map(str::to_string))
+                .collect();
             sources.sort();
             sources.dedup();
             sources
                 .iter()
                 .map(|source| {
-                    let rows = (0..d.len() as u32).filter(|&i| d.source_name(i) == Some(source.as_str())).filter_map(|i| d.sample(i));
+                    let rows = (0..d.len() as u32)
+                        .filter(|&i| d.source_name(i) == Some(source.as_str()))
+                        .filter_map(|i| d.sample(i));
                     match kind {
                         ExportKind::Accepted => annotate::export_accepted(a, source, rows),
                         _ => annotate::export_samples_with_annotations(a, source, rows),
@@ -377,9 +454,17 @@ fn download(name: &str, text: &str) {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/x-ndjson");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    if let Some(a) = gloo::utils::document().create_element("a").ok().and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(a) = gloo::utils::document()
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
         a.set_href(&url);
         a.set_download(name);
         a.click();
@@ -391,7 +476,9 @@ fn download(name: &str, text: &str) {
 fn ExportMenu() -> impl IntoView {
     let store = Store::get();
     let labels = Labels::get();
-    let export = move |kind: ExportKind, name: &'static str| move |_| download(name, &export_text(store, labels, kind));
+    let export = move |kind: ExportKind, name: &'static str| {
+        move |_| download(name, &export_text(store, labels, kind))
+    };
     view! {
         <details class="export-menu">
             <summary class="small">"Export…"</summary>

@@ -5,21 +5,35 @@
 use leptos::prelude::*;
 
 use crate::app::asset_url;
-use crate::engine::{cached_models, delete_cached_model, storage_estimate, CachedModel, Engine, EngineState, LoadProgress};
 use crate::components::webgpu_panel::{status as webgpu_status, WebGpuStatus};
+use crate::engine::{
+    cached_models, delete_cached_model, storage_estimate, CachedModel, Engine, EngineState,
+    LoadProgress,
+};
 use crate::webgpu::format_bytes;
 
 /// The demo model served with the site (fetched by the setup script, never committed).
 pub const DEMO_MODEL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 fn progress_line(p: &LoadProgress) -> String {
-    let what = if p.phase == "download" { "Downloading" } else { "Uploading to the GPU" };
+    let what = if p.phase == "download" {
+        "Downloading"
+    } else {
+        "Uploading to the GPU"
+    };
     let amount = match p.total {
-        Some(t) => format!("{} of {}", format_bytes(p.bytes as f64), format_bytes(t as f64)),
+        Some(t) => format!(
+            "{} of {}",
+            format_bytes(p.bytes as f64),
+            format_bytes(t as f64)
+        ),
         None => format_bytes(p.bytes as f64),
     };
     let speed = p.bytes_per_second();
-    let eta = p.eta_seconds().map(|s| format!(", about {s:.0} s left")).unwrap_or_default();
+    let eta = p
+        .eta_seconds()
+        .map(|s| format!(", about {s:.0} s left"))
+        .unwrap_or_default();
     format!("{what}: {amount} at {}/s{eta}", format_bytes(speed))
 }
 
@@ -27,7 +41,12 @@ fn progress_line(p: &LoadProgress) -> String {
 pub fn ModelPicker() -> impl IntoView {
     let engine = Engine::get();
     let url = RwSignal::new(String::new());
-    let busy = move || matches!(engine.state.get(), EngineState::Loading(_) | EngineState::Generating);
+    let busy = move || {
+        matches!(
+            engine.state.get(),
+            EngineState::Loading(_) | EngineState::Generating
+        )
+    };
     let WebGpuStatus(gpu) = webgpu_status();
     // Without WebGPU the panel above explains how to enable it; loading cannot work.
     let no_webgpu = move || matches!(gpu.get(), Some(Err(_)));

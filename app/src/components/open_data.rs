@@ -1,15 +1,18 @@
 //! Opening data: a file picker, drag-and-drop, or a URL; each load streams with a progress
 //! bar, and bad lines are listed by number and reason.
 
-use leptos::prelude::*;
 use crate::data::loader::ByteProgress;
 use crate::data::store::{LoadPhase, LoadStatus, SourceSpec, Store};
 use crate::webgpu::format_bytes;
+use leptos::prelude::*;
 
 /// The last path segment of a URL, used to name the source.
 pub fn name_from_url(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
-    path.rsplit('/').find(|s| !s.is_empty()).unwrap_or(url).to_string()
+    path.rsplit('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or(url)
+        .to_string()
 }
 
 /// Starts loading every file in a FileList (from the picker or a drop).
@@ -29,7 +32,10 @@ pub fn OpenData() -> impl IntoView {
     let open_url = move || {
         let value = url.get_untracked().trim().to_string();
         if !value.is_empty() {
-            store.load(SourceSpec::Url { name: name_from_url(&value), url: value });
+            store.load(SourceSpec::Url {
+                name: name_from_url(&value),
+                url: value,
+            });
             url.set(String::new());
         }
     };
@@ -73,7 +79,11 @@ pub fn LoadList() -> impl IntoView {
 
 fn progress_text(p: ByteProgress) -> String {
     match p.total {
-        Some(total) if total > 0 => format!("{} of {}", format_bytes(p.read as f64), format_bytes(total as f64)),
+        Some(total) if total > 0 => format!(
+            "{} of {}",
+            format_bytes(p.read as f64),
+            format_bytes(total as f64)
+        ),
         _ => format_bytes(p.read as f64),
     }
 }
@@ -94,7 +104,9 @@ fn LoadRow(status: LoadStatus) -> impl IntoView {
         LoadPhase::Failed(_) => "failed".to_string(),
     };
     let error = match &status.phase {
-        LoadPhase::Failed(e) => Some(view! { <p class="notice notice-bad" data-testid="load-error">{e.clone()}</p> }),
+        LoadPhase::Failed(e) => {
+            Some(view! { <p class="notice notice-bad" data-testid="load-error">{e.clone()}</p> })
+        }
         _ => None,
     };
     let bad = status.bad_line_count;
@@ -151,10 +163,17 @@ fn PublishedFiles() -> impl IntoView {
     let chosen = RwSignal::new(std::collections::BTreeSet::<&'static str>::new());
     let open = move |_| {
         let base = prefix.get_untracked();
-        let base = if base.ends_with('/') { base } else { format!("{base}/") };
+        let base = if base.ends_with('/') {
+            base
+        } else {
+            format!("{base}/")
+        };
         for name in chosen.get_untracked() {
             let file = format!("{name}.jsonl");
-            store.load(SourceSpec::CachedUrl { url: format!("{base}{file}"), name: file });
+            store.load(SourceSpec::CachedUrl {
+                url: format!("{base}{file}"),
+                name: file,
+            });
         }
         chosen.set(Default::default());
     };

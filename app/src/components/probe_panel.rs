@@ -22,14 +22,21 @@ struct ProbeRow {
 
 /// (id, negative kind, system prompt, first user turn) of the negative samples matching the
 /// explorer filter in `params`.
-fn negative_prompts(store: Store, state: &ExplorerState, limit: usize) -> Result<(usize, Vec<(String, &'static str, String, String)>), String> {
+fn negative_prompts(
+    store: Store,
+    state: &ExplorerState,
+    limit: usize,
+) -> Result<(usize, Vec<(String, &'static str, String, String)>), String> {
     store.dataset.with_value(|d| {
         let result = d.filter(&state.query).map_err(|e| e.to_string())?;
         let negatives: Vec<u32> = result
             .matches
             .iter()
             .copied()
-            .filter(|&i| d.codes(i).is_some_and(|c| c.negative != Negative::None.code()))
+            .filter(|&i| {
+                d.codes(i)
+                    .is_some_and(|c| c.negative != Negative::None.code())
+            })
             .collect();
         let prompts = negatives
             .iter()
@@ -38,8 +45,18 @@ fn negative_prompts(store: Store, state: &ExplorerState, limit: usize) -> Result
                 let s = d.sample(i)?;
                 let code = d.codes(i)?.negative;
                 let kind = Negative::ALL.iter().find(|n| n.code() == code)?.label();
-                let system = s.conversation.iter().find(|t| t.role == Role::System).map(|t| t.content.clone()).unwrap_or_default();
-                let user = s.conversation.iter().find(|t| t.role == Role::User)?.content.clone();
+                let system = s
+                    .conversation
+                    .iter()
+                    .find(|t| t.role == Role::System)
+                    .map(|t| t.content.clone())
+                    .unwrap_or_default();
+                let user = s
+                    .conversation
+                    .iter()
+                    .find(|t| t.role == Role::User)?
+                    .content
+                    .clone();
                 Some((s.id.clone(), kind, system, user))
             })
             .collect();
@@ -86,10 +103,19 @@ pub fn ProbePanel(settings: GenSettings) -> impl IntoView {
                 }
                 let mut messages = Vec::new();
                 if !system.is_empty() {
-                    messages.push(ChatMessage { role: "system", content: system.clone() });
+                    messages.push(ChatMessage {
+                        role: "system",
+                        content: system.clone(),
+                    });
                 }
-                messages.push(ChatMessage { role: "user", content: user });
-                let output = match engine.complete(settings.request(messages, stop.clone())).await {
+                messages.push(ChatMessage {
+                    role: "user",
+                    content: user,
+                });
+                let output = match engine
+                    .complete(settings.request(messages, stop.clone()))
+                    .await
+                {
                     Ok(c) => c.text,
                     Err(e) => {
                         message.set(Some(format!("Stopped: {e}")));
@@ -97,8 +123,19 @@ pub fn ProbePanel(settings: GenSettings) -> impl IntoView {
                     }
                 };
                 let verdict = judge(&system, &output);
-                report.update(|r| if let Some(r) = r { r.add(&verdict) });
-                rows.update(|r| r.push(ProbeRow { id, negative, verdict, output }));
+                report.update(|r| {
+                    if let Some(r) = r {
+                        r.add(&verdict)
+                    }
+                });
+                rows.update(|r| {
+                    r.push(ProbeRow {
+                        id,
+                        negative,
+                        verdict,
+                        output,
+                    })
+                });
             }
             running.set(false);
         });

@@ -27,7 +27,9 @@ pub fn TurnText(content: String) -> impl IntoView {
         .into_iter()
         .map(|segment| match segment {
             Segment::Text(text) => view! { <span>{text}</span> }.into_any(),
-            Segment::Keyword(keyword, marker) => view! { <span class=keyword.css_class()>{marker}</span> }.into_any(),
+            Segment::Keyword(keyword, marker) => {
+                view! { <span class=keyword.css_class()>{marker}</span> }.into_any()
+            }
             Segment::Json { summary, pretty } => {
                 let open = pretty.lines().count() <= 12;
                 view! {
@@ -102,7 +104,11 @@ pub fn TurnBubble(
     // capability tags): shown as text, collapsible when long.
     let extra = extra_fields(turn.extra.as_deref()).map(|e| {
         let open = e.pretty.lines().count() <= 8;
-        let label = if e.count == 1 { "1 extra field" } else { "extra fields" };
+        let label = if e.count == 1 {
+            "1 extra field"
+        } else {
+            "extra fields"
+        };
         view! {
             <details class="json turn-extra" data-testid="turn-extra" open=open>
                 <summary class="mono small">{format!("{label}: {}", e.summary)}</summary>

@@ -30,12 +30,20 @@ impl ScrollSpace {
     fn new(len: usize, row_height: f64, viewport: f64) -> ScrollSpace {
         let total = len as f64 * row_height;
         if total <= MAX_SCROLL_PX {
-            return ScrollSpace { total, spacer: total, scale: 1.0 };
+            return ScrollSpace {
+                total,
+                spacer: total,
+                scale: 1.0,
+            };
         }
         // The last real scroll position (spacer - viewport) shows the last virtual one.
         let spacer = MAX_SCROLL_PX;
         let scale = (total - viewport).max(1.0) / (spacer - viewport).max(1.0);
-        ScrollSpace { total, spacer, scale }
+        ScrollSpace {
+            total,
+            spacer,
+            scale,
+        }
     }
 
     /// Virtual offset of the top of the viewport for a real scroll position.
@@ -44,7 +52,13 @@ impl ScrollSpace {
     }
 
     /// Real scroll position that brings row `i` fully into view, or `None` when it is already.
-    fn scroll_for_row(&self, i: usize, row_height: f64, scroll_top: f64, viewport: f64) -> Option<f64> {
+    fn scroll_for_row(
+        &self,
+        i: usize,
+        row_height: f64,
+        scroll_top: f64,
+        viewport: f64,
+    ) -> Option<f64> {
         let view_top = self.virtual_top(scroll_top);
         let top = i as f64 * row_height;
         if top < view_top {
@@ -77,11 +91,19 @@ mod tests {
             assert!(top <= space.spacer - vh + 1.0);
             let view = space.virtual_top(top);
             let row = i as f64 * rh;
-            assert!(row >= view - 1e-6 && row + rh <= view + vh + 1e-6, "row {i}");
+            assert!(
+                row >= view - 1e-6 && row + rh <= view + vh + 1e-6,
+                "row {i}"
+            );
             // Coming from the end, the row is brought in from the top.
-            let back = space.scroll_for_row(i, rh, space.spacer - vh, vh).unwrap_or(space.spacer - vh);
+            let back = space
+                .scroll_for_row(i, rh, space.spacer - vh, vh)
+                .unwrap_or(space.spacer - vh);
             let view = space.virtual_top(back);
-            assert!(row >= view - 1e-6 && row + rh <= view + vh + 1e-6, "row {i} from the end");
+            assert!(
+                row >= view - 1e-6 && row + rh <= view + vh + 1e-6,
+                "row {i} from the end"
+            );
         }
         let small = ScrollSpace::new(100, rh, vh);
         assert_eq!((small.spacer, small.scale), (5_800.0, 1.0));
@@ -131,7 +153,9 @@ where
 
     if let Some(target) = scroll_to {
         Effect::new(move |_| {
-            let (Some(i), Some(el)) = (target.get(), container.get()) else { return };
+            let (Some(i), Some(el)) = (target.get(), container.get()) else {
+                return;
+            };
             let view_h = el.client_height() as f64;
             let current = el.scroll_top() as f64;
             let space = ScrollSpace::new(len.get_untracked(), row_height, view_h.max(1.0));
@@ -150,7 +174,9 @@ where
         let visible = (viewport.get() / row_height).ceil() as usize + 1;
         let start = first.saturating_sub(OVERSCAN);
         let end = (first + visible + OVERSCAN).min(len.get());
-        (start..end.max(start)).map(|i| (i, row_key(i))).collect::<Vec<_>>()
+        (start..end.max(start))
+            .map(|i| (i, row_key(i)))
+            .collect::<Vec<_>>()
     });
     // Where row `i` is drawn inside the spacer: relative to the real scroll position, so that
     // a scaled scroll space still shows consecutive rows `row_height` apart.

@@ -54,7 +54,11 @@ pub fn WebGpuPanel() -> impl IntoView {
 
 #[component]
 fn AdapterTable(report: AdapterReport) -> impl IntoView {
-    let f16 = if report.has_shader_f16 { "yes" } else { "no (not needed: our kernels use f32 math)" };
+    let f16 = if report.has_shader_f16 {
+        "yes"
+    } else {
+        "no (not needed: our kernels use f32 math)"
+    };
     let largest_tensor = format_bytes(report.max_storage_buffer_binding_size);
     view! {
         <table class="kv" data-testid="webgpu-adapter">

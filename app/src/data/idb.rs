@@ -5,7 +5,10 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode,
+};
 
 const DB_NAME: &str = "agent-flan-explorer";
 const DB_VERSION: u32 = 1;
@@ -39,12 +42,22 @@ impl std::fmt::Display for StorageError {
 }
 
 fn dom_error(value: &JsValue) -> StorageError {
-    let name = js_sys::Reflect::get(value, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
-    let message = js_sys::Reflect::get(value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{value:?}"));
+    let name = js_sys::Reflect::get(value, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
+    let message = js_sys::Reflect::get(value, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{value:?}"));
     if name == "QuotaExceededError" {
         StorageError::QuotaExceeded
     } else {
-        StorageError::Failed(if name.is_empty() { message } else { format!("{name}: {message}") })
+        StorageError::Failed(if name.is_empty() {
+            message
+        } else {
+            format!("{name}: {message}")
+        })
     }
 }
 
@@ -55,8 +68,14 @@ async fn request_done(request: &IdbRequest) -> Result<JsValue, StorageError> {
             let _ = resolve.call0(&JsValue::NULL);
         });
         let fail = Closure::once_into_js(move |ev: web_sys::Event| {
-            let error = ev.target().and_then(|t| t.dyn_into::<IdbRequest>().ok()).and_then(|r| r.error().ok().flatten());
-            let _ = reject.call1(&JsValue::NULL, &error.map(JsValue::from).unwrap_or(JsValue::NULL));
+            let error = ev
+                .target()
+                .and_then(|t| t.dyn_into::<IdbRequest>().ok())
+                .and_then(|r| r.error().ok().flatten());
+            let _ = reject.call1(
+                &JsValue::NULL,
+                &error.map(JsValue::from).unwrap_or(JsValue::NULL),
+            );
         });
         request.set_onsuccess(Some(ok.unchecked_ref()));
         request.set_onerror(Some(fail.unchecked_ref()));
@@ -73,18 +92,33 @@ async fn transaction_done(tx: &IdbTransaction) -> Result<(), StorageError> {
         });
         let reject_abort = reject.clone();
         let fail = Closure::once_into_js(move |ev: web_sys::Event| {
-            let error = ev.target().and_then(|t| t.dyn_into::<IdbTransaction>().ok()).and_then(|t| t.error());
-            let _ = reject.call1(&JsValue::NULL, &error.map(JsValue::from).unwrap_or(JsValue::NULL));
+            let error = ev
+                .target()
+                .and_then(|t| t.dyn_into::<IdbTransaction>().ok())
+                .and_then(|t| t.error());
+            let _ = reject.call1(
+                &JsValue::NULL,
+                &error.map(JsValue::from).unwrap_or(JsValue::NULL),
+            );
         });
         let abort = Closure::once_into_js(move |ev: web_sys::Event| {
-            let error = ev.target().and_then(|t| t.dyn_into::<IdbTransaction>().ok()).and_then(|t| t.error());
-            let _ = reject_abort.call1(&JsValue::NULL, &error.map(JsValue::from).unwrap_or(JsValue::NULL));
+            let error = ev
+                .target()
+                .and_then(|t| t.dyn_into::<IdbTransaction>().ok())
+                .and_then(|t| t.error());
+            let _ = reject_abort.call1(
+                &JsValue::NULL,
+                &error.map(JsValue::from).unwrap_or(JsValue::NULL),
+            );
         });
         tx.set_oncomplete(Some(ok.unchecked_ref()));
         tx.set_onerror(Some(fail.unchecked_ref()));
         tx.set_onabort(Some(abort.unchecked_ref()));
     });
-    JsFuture::from(promise).await.map(|_| ()).map_err(|e| dom_error(&e))
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| dom_error(&e))
 }
 
 /// The open database.
@@ -96,7 +130,10 @@ impl Db {
     /// an older version open (the open then goes on waiting and succeeds once that tab closes
     /// it); `on_version_change` runs after this connection was closed because another tab asked
     /// for a newer version.
-    pub async fn open(on_blocked: impl Fn() + 'static, on_version_change: impl Fn() + 'static) -> Result<Db, StorageError> {
+    pub async fn open(
+        on_blocked: impl Fn() + 'static,
+        on_version_change: impl Fn() + 'static,
+    ) -> Result<Db, StorageError> {
         let factory = web_sys::window()
             .ok_or_else(|| StorageError::Unavailable("no window".into()))?
             .indexed_db()
@@ -115,7 +152,10 @@ impl Db {
                 return;
             };
             if !db.object_store_names().contains(ANNOTATIONS) {
-                let _ = db.create_object_store_with_optional_parameters(ANNOTATIONS, &IdbObjectStoreParameters::new());
+                let _ = db.create_object_store_with_optional_parameters(
+                    ANNOTATIONS,
+                    &IdbObjectStoreParameters::new(),
+                );
             }
         });
         request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
@@ -125,7 +165,9 @@ impl Db {
         request.set_onblocked(None);
         request.set_onupgradeneeded(None);
         drop((upgrade, on_blocked));
-        let db: IdbDatabase = result?.dyn_into().map_err(|_| StorageError::Failed("open did not give a database".into()))?;
+        let db: IdbDatabase = result?
+            .dyn_into()
+            .map_err(|_| StorageError::Failed("open did not give a database".into()))?;
         // Another tab wants a newer version: let it go ahead rather than block it. Transactions
         // already started still complete; later writes fail and are reported, never shown saved.
         let closing = db.clone();
@@ -174,7 +216,9 @@ impl Db {
         for (key, value) in changes {
             let key = JsValue::from_str(&key);
             let outcome = match value {
-                Some(json) => store.put_with_key(&JsValue::from_str(&json), &key).map(|_| ()),
+                Some(json) => store
+                    .put_with_key(&JsValue::from_str(&json), &key)
+                    .map(|_| ()),
                 None => store.delete(&key).map(|_| ()),
             };
             if let Err(e) = outcome {

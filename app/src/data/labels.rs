@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use flan_data::annotate::{content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, Step, STATUS_NAMES};
+use flan_data::annotate::{
+    content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, Step,
+    STATUS_NAMES,
+};
 use flan_data::FacetKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,10 +21,15 @@ pub enum SaveState {
     Opening,
     /// The open waits for another tab that holds an older version of the database.
     Blocked(String),
-    Saved { count: usize },
+    Saved {
+        count: usize,
+    },
     Saving,
     /// A write (or the open) failed; `unsaved` changes are kept here, in Undo, and retried.
-    Failed { message: String, unsaved: usize },
+    Failed {
+        message: String,
+        unsaved: usize,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -70,7 +78,11 @@ impl Labels {
         provide_context(labels);
         let store = Store::get();
         spawn_local(async move {
-            let on_blocked = move || labels.save.set(SaveState::Blocked(StorageError::Blocked.to_string()));
+            let on_blocked = move || {
+                labels
+                    .save
+                    .set(SaveState::Blocked(StorageError::Blocked.to_string()))
+            };
             let on_version_change = move || {
                 labels.db.set_value(None);
                 labels.fail(StorageError::Closed.to_string());
@@ -83,7 +95,10 @@ impl Labels {
                 // Closed already, because another tab asked for a newer version meanwhile.
                 Ok(_) if matches!(labels.save.get_untracked(), SaveState::Failed { .. }) => {}
                 Ok((db, values)) => {
-                    let stored: Vec<Annotation> = values.iter().filter_map(|v| serde_json::from_str(v).ok()).collect();
+                    let stored: Vec<Annotation> = values
+                        .iter()
+                        .filter_map(|v| serde_json::from_str(v).ok())
+                        .collect();
                     let count = stored.len();
                     labels.annotations.update_value(|a| a.load(stored));
                     labels.db.set_value(Some(db));
@@ -109,7 +124,13 @@ impl Labels {
             let sample = d.sample(index)?;
             let dataset = d.source_name(index)?.to_string();
             let hash = self.hashes.with_value(|h| h.get(index as usize).cloned())?;
-            Some((AnnotationKey { dataset, id: sample.id.clone() }, hash))
+            Some((
+                AnnotationKey {
+                    dataset,
+                    id: sample.id.clone(),
+                },
+                hash,
+            ))
         })
     }
 
@@ -117,7 +138,9 @@ impl Labels {
         let have = self.hashes.with_value(Vec::len);
         let total = store.dataset.with_value(|d| d.len());
         if have < total {
-            let new: Vec<String> = store.dataset.with_value(|d| d.samples()[have..].iter().map(content_hash).collect());
+            let new: Vec<String> = store
+                .dataset
+                .with_value(|d| d.samples()[have..].iter().map(content_hash).collect());
             self.hashes.update_value(|h| h.extend(new));
         }
     }
@@ -162,7 +185,11 @@ impl Labels {
             return;
         }
         let now = js_sys::Date::now();
-        if let Some(step) = self.annotations.try_update_value(|a| a.apply(edits, now)).flatten() {
+        if let Some(step) = self
+            .annotations
+            .try_update_value(|a| a.apply(edits, now))
+            .flatten()
+        {
             self.commit(store, step);
         }
     }
@@ -197,7 +224,11 @@ impl Labels {
             return;
         }
         let now = js_sys::Date::now();
-        if let Some(step) = self.annotations.try_update_value(|a| a.merge(incoming, now)).flatten() {
+        if let Some(step) = self
+            .annotations
+            .try_update_value(|a| a.merge(incoming, now))
+            .flatten()
+        {
             self.commit(store, step);
         }
     }
@@ -251,8 +282,12 @@ impl Labels {
             self.unsaved.update_value(|u| u.extend(keys));
             match self.save.get_untracked() {
                 // Keep the reason (blocked, closed by another tab, quota …) and count the change.
-                SaveState::Failed { message, .. } | SaveState::Blocked(message) => self.fail(message),
-                _ => self.fail("The label database is not open, so this change is not saved.".into()),
+                SaveState::Failed { message, .. } | SaveState::Blocked(message) => {
+                    self.fail(message)
+                }
+                _ => {
+                    self.fail("The label database is not open, so this change is not saved.".into())
+                }
             }
             return;
         };
@@ -265,9 +300,17 @@ impl Labels {
             *s
         });
         let seq = seq.unwrap_or_default();
-        self.last_write.update_value(|w| w.extend(keys.iter().map(|k| (k.clone(), seq))));
+        self.last_write
+            .update_value(|w| w.extend(keys.iter().map(|k| (k.clone(), seq))));
         let changes: Vec<(String, Option<String>)> = self.annotations.with_value(|a| {
-            keys.iter().map(|key| (key.storage_key(), a.get(key).and_then(|v| serde_json::to_string(v).ok()))).collect()
+            keys.iter()
+                .map(|key| {
+                    (
+                        key.storage_key(),
+                        a.get(key).and_then(|v| serde_json::to_string(v).ok()),
+                    )
+                })
+                .collect()
         });
         self.pending.update_value(|p| *p += 1);
         if !matches!(self.save.get_untracked(), SaveState::Failed { .. }) {
@@ -280,9 +323,17 @@ impl Labels {
                 Err(e) => {
                     // Only keys this write was the newest write of: a later write carries the
                     // newer value of the others.
-                    let newest: Vec<AnnotationKey> = self.last_write.with_value(|w| keys.into_iter().filter(|k| w.get(k) == Some(&seq)).collect());
+                    let newest: Vec<AnnotationKey> = self.last_write.with_value(|w| {
+                        keys.into_iter()
+                            .filter(|k| w.get(k) == Some(&seq))
+                            .collect()
+                    });
                     self.unsaved.update_value(|u| u.extend(newest));
-                    let message = if self.db.with_value(Option::is_none) { StorageError::Closed.to_string() } else { e.to_string() };
+                    let message = if self.db.with_value(Option::is_none) {
+                        StorageError::Closed.to_string()
+                    } else {
+                        e.to_string()
+                    };
                     self.fail(message);
                 }
                 Ok(()) => {
@@ -309,8 +360,14 @@ impl Labels {
             self.annotations.with_value(|a| {
                 self.hashes.with_value(|hashes| {
                     for index in 0..d.len() as u32 {
-                        let (Some(sample), Some(source)) = (d.sample(index), d.source_name(index)) else { continue };
-                        let key = AnnotationKey { dataset: source.to_string(), id: sample.id.clone() };
+                        let (Some(sample), Some(source)) = (d.sample(index), d.source_name(index))
+                        else {
+                            continue;
+                        };
+                        let key = AnnotationKey {
+                            dataset: source.to_string(),
+                            id: sample.id.clone(),
+                        };
                         let status = match hashes.get(index as usize) {
                             Some(hash) => a.status(&key, hash),
                             None => AnnotationStatus::Unlabelled,

@@ -10,7 +10,11 @@ use web_sys::{ReadableStreamDefaultReader, Response};
 #[derive(Clone, Debug, PartialEq)]
 pub enum LoadError {
     /// The server answered with an error status (404, 403, …).
-    Http { url: String, status: u16, status_text: String },
+    Http {
+        url: String,
+        status: u16,
+        status_text: String,
+    },
     /// fetch() itself failed: offline, DNS, or the server did not allow this page (CORS).
     Network { url: String, detail: String },
     /// The address is not a URL this page may fetch.
@@ -68,9 +72,15 @@ pub async fn open_url(url: &str) -> Result<(ReadableStreamDefaultReader, Option<
 /// Fetches `url` and returns its body as text (small shipped files, e.g. a source file).
 pub async fn fetch_text(url: &str) -> Result<String, LoadError> {
     let response = fetch_ok(url).await?;
-    let promise = response.text().map_err(|e| LoadError::Read { detail: js_error_text(&e) })?;
-    let text = JsFuture::from(promise).await.map_err(|e| LoadError::Read { detail: js_error_text(&e) })?;
-    text.as_string().ok_or_else(|| LoadError::Read { detail: "the body was not text".into() })
+    let promise = response.text().map_err(|e| LoadError::Read {
+        detail: js_error_text(&e),
+    })?;
+    let text = JsFuture::from(promise).await.map_err(|e| LoadError::Read {
+        detail: js_error_text(&e),
+    })?;
+    text.as_string().ok_or_else(|| LoadError::Read {
+        detail: "the body was not text".into(),
+    })
 }
 
 /// Cache API store for data files opened by URL, so a second visit reads them locally.
@@ -79,7 +89,9 @@ pub const DATA_CACHE: &str = "afe-data-v1";
 /// Like [`open_url`], but answers from the Cache API when this URL was read before, and
 /// otherwise stores the response while it streams. Returns whether it came from the cache.
 /// A load that stops midway leaves no entry: the cache only keeps complete bodies.
-pub async fn open_url_cached(url: &str) -> Result<(ReadableStreamDefaultReader, Option<u64>, bool), LoadError> {
+pub async fn open_url_cached(
+    url: &str,
+) -> Result<(ReadableStreamDefaultReader, Option<u64>, bool), LoadError> {
     let cache = match open_cache(DATA_CACHE).await {
         Some(cache) => cache,
         None => return open_url(url).await.map(|(r, t)| (r, t, false)),
@@ -101,24 +113,38 @@ pub async fn open_url_cached(url: &str) -> Result<(ReadableStreamDefaultReader, 
 
 async fn open_cache(name: &str) -> Option<web_sys::Cache> {
     let caches = web_sys::window()?.caches().ok()?;
-    JsFuture::from(caches.open(name)).await.ok()?.dyn_into().ok()
+    JsFuture::from(caches.open(name))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
 }
 
 async fn fetch_ok(url: &str) -> Result<Response, LoadError> {
-    let window = web_sys::window().ok_or_else(|| LoadError::Read { detail: "no window".into() })?;
+    let window = web_sys::window().ok_or_else(|| LoadError::Read {
+        detail: "no window".into(),
+    })?;
     let promise = window.fetch_with_str(url);
     let response: Response = JsFuture::from(promise)
         .await
         .map_err(|e| {
             let detail = js_error_text(&e);
             if detail.contains("Failed to parse URL") || detail.contains("Invalid URL") {
-                LoadError::BadUrl { url: url.to_string(), detail }
+                LoadError::BadUrl {
+                    url: url.to_string(),
+                    detail,
+                }
             } else {
-                LoadError::Network { url: url.to_string(), detail }
+                LoadError::Network {
+                    url: url.to_string(),
+                    detail,
+                }
             }
         })?
         .dyn_into()
-        .map_err(|_| LoadError::Read { detail: "fetch did not return a Response".into() })?;
+        .map_err(|_| LoadError::Read {
+            detail: "fetch did not return a Response".into(),
+        })?;
     if !response.ok() {
         return Err(LoadError::Http {
             url: url.to_string(),
@@ -129,28 +155,36 @@ async fn fetch_ok(url: &str) -> Result<Response, LoadError> {
     Ok(response)
 }
 
-fn body_reader(response: &Response) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
+fn body_reader(
+    response: &Response,
+) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
     let total = response
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.parse::<u64>().ok());
-    let body = response.body().ok_or_else(|| LoadError::Read { detail: "the response has no body".into() })?;
-    let reader: ReadableStreamDefaultReader = body
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| LoadError::Read { detail: "the body is not a byte stream".into() })?;
+    let body = response.body().ok_or_else(|| LoadError::Read {
+        detail: "the response has no body".into(),
+    })?;
+    let reader: ReadableStreamDefaultReader =
+        body.get_reader().dyn_into().map_err(|_| LoadError::Read {
+            detail: "the body is not a byte stream".into(),
+        })?;
     Ok((reader, total))
 }
 
 /// A reader over a local file the user picked or dropped.
-pub fn open_file(file: &web_sys::File) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
-    let reader: ReadableStreamDefaultReader = file
-        .stream()
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| LoadError::Read { detail: "the file is not a byte stream".into() })?;
+pub fn open_file(
+    file: &web_sys::File,
+) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
+    let reader: ReadableStreamDefaultReader =
+        file.stream()
+            .get_reader()
+            .dyn_into()
+            .map_err(|_| LoadError::Read {
+                detail: "the file is not a byte stream".into(),
+            })?;
     Ok((reader, Some(file.size() as u64)))
 }
 
@@ -173,7 +207,9 @@ pub async fn read_chunks(
         }
         let result = JsFuture::from(reader.read())
             .await
-            .map_err(|e| LoadError::Read { detail: js_error_text(&e) })?;
+            .map_err(|e| LoadError::Read {
+                detail: js_error_text(&e),
+            })?;
         let done = Reflect::get(&result, &JsValue::from_str("done"))
             .ok()
             .and_then(|d| d.as_bool())
@@ -181,9 +217,12 @@ pub async fn read_chunks(
         if done {
             return Ok(progress);
         }
-        let value = Reflect::get(&result, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
+        let value =
+            Reflect::get(&result, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
         let Ok(array) = value.dyn_into::<Uint8Array>() else {
-            return Err(LoadError::Read { detail: "a chunk was not bytes".into() });
+            return Err(LoadError::Read {
+                detail: "a chunk was not bytes".into(),
+            });
         };
         buffer.resize(array.length() as usize, 0);
         array.copy_to(&mut buffer);

@@ -81,7 +81,9 @@ impl Store {
 
     /// Starts streaming a source into the dataset; returns the load's id.
     pub fn load(self, source: SourceSpec) -> u64 {
-        let id = self.loads.with_untracked(|l| l.iter().map(|s| s.id).max().unwrap_or(0) + 1);
+        let id = self
+            .loads
+            .with_untracked(|l| l.iter().map(|s| s.id).max().unwrap_or(0) + 1);
         let name = source.name();
         self.loads.update(|loads| {
             loads.push(LoadStatus {
@@ -96,7 +98,8 @@ impl Store {
             })
         });
         let cancel = Arc::new(AtomicBool::new(false));
-        self.cancel_flags.update_value(|f| f.push((id, cancel.clone())));
+        self.cancel_flags
+            .update_value(|f| f.push((id, cancel.clone())));
         spawn_local(async move {
             let outcome = self.stream_into_dataset(id, &name, source, cancel).await;
             self.update_status(id, |s| {
@@ -120,7 +123,8 @@ impl Store {
     }
 
     pub fn dismiss(self, id: u64) {
-        self.loads.update(|l| l.retain(|s| s.id != id || s.phase == LoadPhase::Loading));
+        self.loads
+            .update(|l| l.retain(|s| s.id != id || s.phase == LoadPhase::Loading));
     }
 
     fn update_status(self, id: u64, f: impl FnOnce(&mut LoadStatus)) {
@@ -139,7 +143,9 @@ impl Store {
         cancel: Arc<AtomicBool>,
     ) -> Result<(), LoadError> {
         let (reader, total, from_cache) = match &source {
-            SourceSpec::Url { url, .. } => loader::open_url(url).await.map(|(r, t)| (r, t, false))?,
+            SourceSpec::Url { url, .. } => {
+                loader::open_url(url).await.map(|(r, t)| (r, t, false))?
+            }
             SourceSpec::CachedUrl { url, .. } => loader::open_url_cached(url).await?,
             SourceSpec::File(file) => loader::open_file(file).map(|(r, t)| (r, t, false))?,
         };

@@ -15,13 +15,19 @@ use crate::url_state::query_string;
 /// Samples worth comparing with `index`: rows derived from it, rows derived from the same
 /// source, and its own source row.
 fn related(d: &Dataset, index: u32) -> Vec<u32> {
-    let Some(sample) = d.sample(index) else { return Vec::new() };
-    let root = sample.derived_from.as_ref().map_or(sample.id.as_str(), |f| f.source_id.as_str());
+    let Some(sample) = d.sample(index) else {
+        return Vec::new();
+    };
+    let root = sample
+        .derived_from
+        .as_ref()
+        .map_or(sample.id.as_str(), |f| f.source_id.as_str());
     d.samples()
         .iter()
         .enumerate()
         .filter(|(i, s)| {
-            *i as u32 != index && (s.id == root || s.derived_from.as_ref().is_some_and(|f| f.source_id == root))
+            *i as u32 != index
+                && (s.id == root || s.derived_from.as_ref().is_some_and(|f| f.source_id == root))
         })
         .map(|(i, _)| i as u32)
         .take(20)
@@ -32,11 +38,24 @@ fn related(d: &Dataset, index: u32) -> Vec<u32> {
 pub fn ComparePage() -> impl IntoView {
     let store = Store::get();
     let params = use_query_map();
-    let ids = Memo::new(move |_| params.with(|p| (p.get("a").unwrap_or_default(), p.get("b").unwrap_or_default())));
+    let ids = Memo::new(move |_| {
+        params.with(|p| {
+            (
+                p.get("a").unwrap_or_default(),
+                p.get("b").unwrap_or_default(),
+            )
+        })
+    });
     let navigate = use_navigate();
     let set_ids = move |a: String, b: String| {
         let pairs = vec![("a".to_string(), a), ("b".to_string(), b)];
-        navigate(&crate::app::href(&format!("/compare{}", query_string(&pairs))), NavigateOptions { scroll: false, ..Default::default() });
+        navigate(
+            &crate::app::href(&format!("/compare{}", query_string(&pairs))),
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
     let set_a = set_ids.clone();
     let set_b = set_ids.clone();
@@ -47,8 +66,15 @@ pub fn ComparePage() -> impl IntoView {
     let a_index = Memo::new(move |_| find(ids.get().0));
     let b_index = Memo::new(move |_| find(ids.get().1));
     let suggestions = Memo::new(move |_| {
-        let Some(a) = a_index.get() else { return Vec::new() };
-        store.dataset.with_value(|d| related(d, a).into_iter().filter_map(|i| d.sample(i).map(|s| s.id.clone())).collect::<Vec<_>>())
+        let Some(a) = a_index.get() else {
+            return Vec::new();
+        };
+        store.dataset.with_value(|d| {
+            related(d, a)
+                .into_iter()
+                .filter_map(|i| d.sample(i).map(|s| s.id.clone()))
+                .collect::<Vec<_>>()
+        })
     });
     view! {
         <div class="compare-page" data-testid="compare-page">
@@ -93,18 +119,28 @@ pub fn ComparePage() -> impl IntoView {
 #[component]
 fn CompareGrid(a: Option<u32>, b: Option<u32>) -> impl IntoView {
     let store = Store::get();
-    let load = move |i: Option<u32>| i.and_then(|i| store.dataset.with_value(|d| Some((d.sample(i)?.clone(), d.classify(i)?))));
+    let load = move |i: Option<u32>| {
+        i.and_then(|i| {
+            store
+                .dataset
+                .with_value(|d| Some((d.sample(i)?.clone(), d.classify(i)?)))
+        })
+    };
     let (left, right) = (load(a), load(b));
     let noop = Callback::new(|_: usize| {});
-    let header = |side: &Option<(flan_data::Sample, flan_data::SampleClass)>| match side {
+    let header = |side: &Option<(flan_data::Sample, flan_data::SampleClass)>| {
+        match side {
         Some((sample, class)) => view! {
             <div class="card"><h2 class="mono">{sample.id.clone()}</h2><WhyList class=class.clone()/></div>
         }
         .into_any(),
         None => view! { <div class="card muted">"Enter a sample id."</div> }.into_any(),
+    }
     };
     // One side's turns of a row, stacked; an empty side is a dashed placeholder.
-    let cell = move |side: &Option<(flan_data::Sample, flan_data::SampleClass)>, turns: &[usize], kind: RowKind| {
+    let cell = move |side: &Option<(flan_data::Sample, flan_data::SampleClass)>,
+                     turns: &[usize],
+                     kind: RowKind| {
         let kind_name = match kind {
             RowKind::System => "system",
             RowKind::SameUser => "same-user",
@@ -128,8 +164,20 @@ fn CompareGrid(a: Option<u32>, b: Option<u32>) -> impl IntoView {
     let rows = match (&left, &right) {
         (Some((l, _)), Some((r, _))) => align(l, r),
         // One side only: its turns, one per row.
-        (Some((l, _)), None) => (0..l.conversation.len()).map(|i| flan_data::AlignedRow { kind: RowKind::Between, left: vec![i], right: vec![] }).collect(),
-        (None, Some((r, _))) => (0..r.conversation.len()).map(|i| flan_data::AlignedRow { kind: RowKind::Between, left: vec![], right: vec![i] }).collect(),
+        (Some((l, _)), None) => (0..l.conversation.len())
+            .map(|i| flan_data::AlignedRow {
+                kind: RowKind::Between,
+                left: vec![i],
+                right: vec![],
+            })
+            .collect(),
+        (None, Some((r, _))) => (0..r.conversation.len())
+            .map(|i| flan_data::AlignedRow {
+                kind: RowKind::Between,
+                left: vec![],
+                right: vec![i],
+            })
+            .collect(),
         (None, None) => Vec::new(),
     };
     let matched = rows.iter().filter(|r| r.kind == RowKind::SameUser).count();

@@ -7,10 +7,15 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
+use crate::components::labeling::{
+    toggle_sample_label, toggle_turn_capability, AnnotationToolbar, HelpOverlay, LabelBar,
+    SAMPLE_KEYS,
+};
 use crate::components::open_data::{on_drag_over, on_drop_files, OpenData};
-use crate::components::sample_view::{capability_class, offered_tool_rows, ToolTable, TurnBubble, WhyList};
+use crate::components::sample_view::{
+    capability_class, offered_tool_rows, ToolTable, TurnBubble, WhyList,
+};
 use crate::components::virtual_list::VirtualList;
-use crate::components::labeling::{toggle_sample_label, toggle_turn_capability, AnnotationToolbar, HelpOverlay, LabelBar, SAMPLE_KEYS};
 use crate::data::labels::Labels;
 use crate::data::store::Store;
 use crate::url_state::ExplorerState;
@@ -39,7 +44,14 @@ fn now_ms() -> f64 {
 fn use_go() -> impl Fn(ExplorerState, bool) + Clone + Send + Sync + 'static {
     let navigate = use_navigate();
     move |state: ExplorerState, replace: bool| {
-        navigate(&state.href(), NavigateOptions { replace, scroll: false, ..Default::default() })
+        navigate(
+            &state.href(),
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..Default::default()
+            },
+        )
     }
 }
 
@@ -58,19 +70,38 @@ pub fn ExplorerPage() -> impl IntoView {
         let query = state.with(|s| s.query.clone());
         let start = now_ms();
         let (result, total) = store.dataset.with_value(|d| (d.filter(&query), d.len()));
-        Filtered { result, millis: now_ms() - start, total }
+        Filtered {
+            result,
+            millis: now_ms() - start,
+            total,
+        }
     });
-    let match_count = Signal::derive(move || filtered.with(|f| f.result.as_ref().map_or(0, |r| r.matches.len())));
-    let match_at = move |i: usize| filtered.with(|f| f.result.as_ref().ok().and_then(|r| r.matches.get(i).copied()));
+    let match_count =
+        Signal::derive(move || filtered.with(|f| f.result.as_ref().map_or(0, |r| r.matches.len())));
+    let match_at = move |i: usize| {
+        filtered.with(|f| {
+            f.result
+                .as_ref()
+                .ok()
+                .and_then(|r| r.matches.get(i).copied())
+        })
+    };
 
     let selected_index = Memo::new(move |_| {
         store.version.track();
-        state.with(|s| s.selected.clone()).and_then(|id| store.dataset.with_value(|d| d.find_id(&id)))
+        state
+            .with(|s| s.selected.clone())
+            .and_then(|id| store.dataset.with_value(|d| d.find_id(&id)))
     });
     // Position of the open sample in the result list (for j/k and scrolling it into view).
     let selected_position = Signal::derive(move || {
         let index = selected_index.get()?;
-        filtered.with(|f| f.result.as_ref().ok().and_then(|r| r.matches.binary_search(&index).ok()))
+        filtered.with(|f| {
+            f.result
+                .as_ref()
+                .ok()
+                .and_then(|r| r.matches.binary_search(&index).ok())
+        })
     });
 
     let search_input = NodeRef::<html::Input>::new();
@@ -86,7 +117,9 @@ pub fn ExplorerPage() -> impl IntoView {
                 None => 0,
             };
             if let Some(index) = match_at(next) {
-                let id = store.dataset.with_value(|d| d.sample(index).map(|s| s.id.clone()));
+                let id = store
+                    .dataset
+                    .with_value(|d| d.sample(index).map(|s| s.id.clone()));
                 go(state.get_untracked().with_selected(id, None), true);
             }
         }
@@ -97,61 +130,79 @@ pub fn ExplorerPage() -> impl IntoView {
         "keydown",
         gloo::events::EventListenerOptions::enable_prevent_default(),
         {
-        let step = step.clone();
-        move |ev| {
-            let Some(ev) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(ev) else { return };
-            if typing_in_a_field(ev) || ev.alt_key() {
-                return;
-            }
-            let key = ev.key();
-            if ev.ctrl_key() || ev.meta_key() {
-                if key.eq_ignore_ascii_case("z") {
-                    ev.prevent_default();
-                    if ev.shift_key() { labels.redo(store) } else { labels.undo(store) }
-                }
-                return;
-            }
-            if let Some((label, _, _)) = SAMPLE_KEYS.iter().find(|(_, k, _)| *k == key) {
-                if let Some(index) = selected_index.get_untracked() {
-                    ev.prevent_default();
-                    toggle_sample_label(labels, store, index, *label);
-                    step(1);
-                }
-                return;
-            }
-            if let Some(digit) = key.parse::<usize>().ok().filter(|d| (1..=4).contains(d)) {
-                let Some(index) = selected_index.get_untracked() else { return };
-                let Some(turn) = state.with_untracked(|s| s.turn) else {
-                    labels.tell(format!("Key {digit} sets the capability of the focused turn: click an assistant turn first."));
+            let step = step.clone();
+            move |ev| {
+                let Some(ev) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(ev) else {
                     return;
                 };
-                // Only assistant turns have a capability label (and its buttons).
-                let role = store.dataset.with_value(|d| d.sample(index).and_then(|s| s.conversation.get(turn)).map(|t| t.role));
-                if role == Some(flan_data::Role::Assistant) {
-                    toggle_turn_capability(labels, store, index, turn, Capability::ALL[digit - 1]);
-                } else {
-                    labels.tell(format!("Turn #{turn} is not an assistant turn: key {digit} sets the capability of an assistant turn. Click one first."));
+                if typing_in_a_field(ev) || ev.alt_key() {
+                    return;
                 }
-                return;
-            }
-            match key.as_str() {
-                "Backspace" => {
-                    ev.prevent_default();
-                    labels.undo(store);
-                }
-                "?" => help.update(|h| *h = !*h),
-                "Escape" => help.set(false),
-                "/" => {
-                    ev.prevent_default();
-                    if let Some(input) = search_input.get_untracked() {
-                        let _ = input.focus();
+                let key = ev.key();
+                if ev.ctrl_key() || ev.meta_key() {
+                    if key.eq_ignore_ascii_case("z") {
+                        ev.prevent_default();
+                        if ev.shift_key() {
+                            labels.redo(store)
+                        } else {
+                            labels.undo(store)
+                        }
                     }
+                    return;
                 }
-                "j" => step(1),
-                "k" => step(-1),
-                _ => {}
+                if let Some((label, _, _)) = SAMPLE_KEYS.iter().find(|(_, k, _)| *k == key) {
+                    if let Some(index) = selected_index.get_untracked() {
+                        ev.prevent_default();
+                        toggle_sample_label(labels, store, index, *label);
+                        step(1);
+                    }
+                    return;
+                }
+                if let Some(digit) = key.parse::<usize>().ok().filter(|d| (1..=4).contains(d)) {
+                    let Some(index) = selected_index.get_untracked() else {
+                        return;
+                    };
+                    let Some(turn) = state.with_untracked(|s| s.turn) else {
+                        labels.tell(format!("Key {digit} sets the capability of the focused turn: click an assistant turn first."));
+                        return;
+                    };
+                    // Only assistant turns have a capability label (and its buttons).
+                    let role = store.dataset.with_value(|d| {
+                        d.sample(index)
+                            .and_then(|s| s.conversation.get(turn))
+                            .map(|t| t.role)
+                    });
+                    if role == Some(flan_data::Role::Assistant) {
+                        toggle_turn_capability(
+                            labels,
+                            store,
+                            index,
+                            turn,
+                            Capability::ALL[digit - 1],
+                        );
+                    } else {
+                        labels.tell(format!("Turn #{turn} is not an assistant turn: key {digit} sets the capability of an assistant turn. Click one first."));
+                    }
+                    return;
+                }
+                match key.as_str() {
+                    "Backspace" => {
+                        ev.prevent_default();
+                        labels.undo(store);
+                    }
+                    "?" => help.update(|h| *h = !*h),
+                    "Escape" => help.set(false),
+                    "/" => {
+                        ev.prevent_default();
+                        if let Some(input) = search_input.get_untracked() {
+                            let _ = input.focus();
+                        }
+                    }
+                    "j" => step(1),
+                    "k" => step(-1),
+                    _ => {}
+                }
             }
-        }
         },
     );
     let keys = StoredValue::new_local(Some(keys));
@@ -176,6 +227,13 @@ pub fn ExplorerPage() -> impl IntoView {
                                 {move || filtered.with(|f| format!("{} of {} samples", f.result.as_ref().map_or(0, |r| r.matches.len()), f.total))}
                             </span>
                             <span class="muted" data-testid="filter-ms">{move || filtered.with(|f| format!("{:.1} ms", f.millis))}</span>
+                            // The playground's hallucination probe runs the negatives of this filter.
+                            <a class="small" data-testid="probe-link" title="Run the model on this filter's negative samples and count tool calls"
+                                href=move || {
+                                    let mut pairs = state.with(|s| s.query.to_url_pairs());
+                                    pairs.push(("probe".into(), "1".into()));
+                                    crate::app::href(&format!("/playground{}", crate::url_state::query_string(&pairs)))
+                                }>"Probe negatives…"</a>
                         </div>
                         <VirtualList
                             len=match_count
@@ -206,7 +264,10 @@ pub fn ExplorerPage() -> impl IntoView {
 fn typing_in_a_field(ev: &web_sys::KeyboardEvent) -> bool {
     ev.target()
         .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-        .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable"))
+        .map(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.has_attribute("contenteditable")
+        })
         .unwrap_or(false)
 }
 
@@ -309,10 +370,17 @@ fn SearchBar(state: Memo<ExplorerState>, input: NodeRef<html::Input>) -> impl In
 }
 
 #[component]
-fn ResultRow(position: usize, index: Option<u32>, state: Memo<ExplorerState>, selected: Memo<Option<u32>>) -> impl IntoView {
+fn ResultRow(
+    position: usize,
+    index: Option<u32>,
+    state: Memo<ExplorerState>,
+    selected: Memo<Option<u32>>,
+) -> impl IntoView {
     let store = Store::get();
     let go = use_go();
-    let Some(index) = index else { return ().into_any() };
+    let Some(index) = index else {
+        return ().into_any();
+    };
     let row = store.dataset.with_value(|d| {
         let sample = d.sample(index)?;
         let codes = d.codes(index)?;
@@ -322,15 +390,39 @@ fn ResultRow(position: usize, index: Option<u32>, state: Memo<ExplorerState>, se
             .rev()
             .find(|t| t.role == flan_data::Role::User)
             .or_else(|| sample.conversation.first())
-            .map(|t| t.content.chars().take(160).collect::<String>().replace('\n', " "))
+            .map(|t| {
+                t.content
+                    .chars()
+                    .take(160)
+                    .collect::<String>()
+                    .replace('\n', " ")
+            })
             .unwrap_or_default();
-        Some((sample.id.clone(), *codes, preview, sample.is_derived(), sample.conversation.len()))
+        Some((
+            sample.id.clone(),
+            *codes,
+            preview,
+            sample.is_derived(),
+            sample.conversation.len(),
+        ))
     });
-    let Some((id, codes, preview, derived, turns)) = row else { return ().into_any() };
-    let task = Task::from_code(codes.task).map(|t| t.label()).unwrap_or("?");
-    let format = Format::from_code(codes.format).map(|f| f.label()).unwrap_or("?");
-    let negative = Negative::from_code(codes.negative).filter(|n| *n != Negative::None).map(|n| n.label());
-    let caps: Vec<Capability> = Capability::ALL.iter().copied().filter(|c| codes.capabilities & c.bit() != 0).collect();
+    let Some((id, codes, preview, derived, turns)) = row else {
+        return ().into_any();
+    };
+    let task = Task::from_code(codes.task)
+        .map(|t| t.label())
+        .unwrap_or("?");
+    let format = Format::from_code(codes.format)
+        .map(|f| f.label())
+        .unwrap_or("?");
+    let negative = Negative::from_code(codes.negative)
+        .filter(|n| *n != Negative::None)
+        .map(|n| n.label());
+    let caps: Vec<Capability> = Capability::ALL
+        .iter()
+        .copied()
+        .filter(|c| codes.capabilities & c.bit() != 0)
+        .collect();
     let open_id = id.clone();
     let data_id = id.clone();
     view! {
@@ -356,10 +448,13 @@ fn ResultRow(position: usize, index: Option<u32>, state: Memo<ExplorerState>, se
 fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
     let store = Store::get();
     let go = use_go();
-    let Some((sample, class, source)) = store
-        .dataset
-        .with_value(|d| Some((d.sample(index)?.clone(), d.classify(index)?, d.source_name(index)?.to_string())))
-    else {
+    let Some((sample, class, source)) = store.dataset.with_value(|d| {
+        Some((
+            d.sample(index)?.clone(),
+            d.classify(index)?,
+            d.source_name(index)?.to_string(),
+        ))
+    }) else {
         return view! { <p class="muted">"This sample is no longer loaded."</p> }.into_any();
     };
     let tools = offered_tool_rows(&sample);
@@ -371,7 +466,14 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
             copied.set(true);
         }
     };
-    let compare_href = crate::app::href(&format!("/compare?a={}", js_sys::encode_uri_component(&sample.id)));
+    let compare_href = crate::app::href(&format!(
+        "/compare?a={}",
+        js_sys::encode_uri_component(&sample.id)
+    ));
+    let try_href = crate::app::href(&format!(
+        "/playground?try={}",
+        js_sys::encode_uri_component(&sample.id)
+    ));
     let focus_go = go.clone();
     let on_focus = Callback::new(move |turn: usize| {
         let s = state.get_untracked();
@@ -381,7 +483,8 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
     let derived = sample.derived_from.clone();
     let provenance = flan_data::derive::provenance_why(&sample);
     // Agent-FLAN's rewrite (paper §3.1), with the rule of the row's source (flan-data decides).
-    let offer = flan_data::derive::offer::derive_offer(&sample, class.task.value, class.format.value);
+    let offer =
+        flan_data::derive::offer::derive_offer(&sample, class.task.value, class.format.value);
     let offer_why = offer.why();
     let derive_error = RwSignal::new(None::<String>);
     let deriving = RwSignal::new(false);
@@ -394,13 +497,17 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
             deriving.set(true);
             derive_error.set(None);
             leptos::task::spawn_local(async move {
-                use flan_data::derive::offer::{agentinstruct_rows, toolbench_rows, DeriveOffer, BROWSER_SEED, TOOLBENCH_ANSWERS_PATH};
+                use flan_data::derive::offer::{
+                    agentinstruct_rows, toolbench_rows, DeriveOffer, BROWSER_SEED,
+                    TOOLBENCH_ANSWERS_PATH,
+                };
                 let rows = match &offer {
                     DeriveOffer::AgentInstruct => Ok(agentinstruct_rows(&sample, BROWSER_SEED)),
                     DeriveOffer::ToolbenchAnswer { source_id } => {
                         let url = crate::app::asset_url(&format!("data/{TOOLBENCH_ANSWERS_PATH}"));
                         match crate::data::loader::fetch_text(&url).await {
-                            Ok(text) => toolbench_rows(&text, source_id, BROWSER_SEED).map_err(|e| e.to_string()),
+                            Ok(text) => toolbench_rows(&text, source_id, BROWSER_SEED)
+                                .map_err(|e| e.to_string()),
                             Err(e) => Err(e.to_string()),
                         }
                     }
@@ -421,11 +528,18 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
                 });
                 store.version.update(|v| *v += 1);
                 let pairs = vec![("a".to_string(), a), ("b".to_string(), b)];
-                navigate(&crate::app::href(&format!("/compare{}", crate::url_state::query_string(&pairs))), NavigateOptions::default());
+                navigate(
+                    &crate::app::href(&format!(
+                        "/compare{}",
+                        crate::url_state::query_string(&pairs)
+                    )),
+                    NavigateOptions::default(),
+                );
             });
         }
     };
-    let extra = (!sample.extra.is_empty()).then(|| serde_json::to_string_pretty(&sample.extra).unwrap_or_default());
+    let extra = (!sample.extra.is_empty())
+        .then(|| serde_json::to_string_pretty(&sample.extra).unwrap_or_default());
     let turn_classes = class.turns.clone();
     let turns = sample
         .conversation
@@ -448,6 +562,7 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
                     {move || if copied.get() { "Copied" } else { "Copy as JSON" }}
                 </button>
                 <a class="button small" href=compare_href>"Compare…"</a>
+                <a class="button small" href=try_href data-testid="try-link" title="Replay its system prompt and first user turn with a model in this browser">"Try in playground"</a>
             </div>
             {match derived {
                 Some(d) => view! {

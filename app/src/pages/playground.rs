@@ -62,7 +62,12 @@ pub fn role_name(role: flan_data::Role) -> &'static str {
 
 /// A number input bound to a signal; unparsable text leaves the value as it was.
 #[component]
-fn NumberField<T>(label: &'static str, value: RwSignal<T>, step: &'static str, testid: &'static str) -> impl IntoView
+fn NumberField<T>(
+    label: &'static str,
+    value: RwSignal<T>,
+    step: &'static str,
+    testid: &'static str,
+) -> impl IntoView
 where
     T: std::str::FromStr + ToString + Clone + Send + Sync + 'static,
 {
@@ -136,19 +141,40 @@ fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl IntoVi
     Effect::new(move |_| {
         store.version.track();
         let Some(id) = try_id.get() else { return };
-        let found = store.dataset.with_value(|d| d.find_id(&id).and_then(|i| d.sample(i).cloned()));
+        let found = store
+            .dataset
+            .with_value(|d| d.find_id(&id).and_then(|i| d.sample(i).cloned()));
         let Some(sample) = found else {
-            reference.set(Some((id.clone(), format!("No sample with id {id} is loaded (open its file in the explorer first)."))));
+            reference.set(Some((
+                id.clone(),
+                format!("No sample with id {id} is loaded (open its file in the explorer first)."),
+            )));
             return;
         };
         let turns = &sample.conversation;
         let first_user = turns.iter().position(|t| t.role == flan_data::Role::User);
-        system.set(turns.iter().find(|t| t.role == flan_data::Role::System).map(|t| t.content.clone()).unwrap_or_default());
-        input.set(first_user.map(|i| turns[i].content.clone()).unwrap_or_default());
+        system.set(
+            turns
+                .iter()
+                .find(|t| t.role == flan_data::Role::System)
+                .map(|t| t.content.clone())
+                .unwrap_or_default(),
+        );
+        input.set(
+            first_user
+                .map(|i| turns[i].content.clone())
+                .unwrap_or_default(),
+        );
         let answer = first_user
-            .and_then(|u| turns[u..].iter().find(|t| t.role == flan_data::Role::Assistant))
+            .and_then(|u| {
+                turns[u..]
+                    .iter()
+                    .find(|t| t.role == flan_data::Role::Assistant)
+            })
             .map(|t| t.content.clone())
-            .unwrap_or_else(|| "(the sample has no assistant turn after its first user turn)".into());
+            .unwrap_or_else(|| {
+                "(the sample has no assistant turn after its first user turn)".into()
+            });
         transcript.set(Vec::new());
         reference.set(Some((sample.id.clone(), answer)));
     });
@@ -162,9 +188,17 @@ fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl IntoVi
         let mut messages = Vec::new();
         let system_text = system.get_untracked();
         if !system_text.trim().is_empty() {
-            messages.push(ChatMessage { role: "system", content: system_text });
+            messages.push(ChatMessage {
+                role: "system",
+                content: system_text,
+            });
         }
-        transcript.with_untracked(|t| messages.extend(t.iter().map(|turn| ChatMessage { role: turn.role, content: turn.text.clone() })));
+        transcript.with_untracked(|t| {
+            messages.extend(t.iter().map(|turn| ChatMessage {
+                role: turn.role,
+                content: turn.text.clone(),
+            }))
+        });
         let request = settings.request(messages, Vec::new());
         leptos::task::spawn_local(async move {
             let reply = engine.complete(request).await;
@@ -173,7 +207,12 @@ fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl IntoVi
                 // The error is shown by the model panel; keep what streamed.
                 Err(_) => engine.live.get_untracked(),
             };
-            transcript.update(|t| t.push(ChatTurn { role: "assistant", text }));
+            transcript.update(|t| {
+                t.push(ChatTurn {
+                    role: "assistant",
+                    text,
+                })
+            });
             engine.live.set(String::new());
         });
     };
@@ -237,7 +276,11 @@ pub fn PlaygroundPage() -> impl IntoView {
     let query = use_query_map();
     let try_id = Memo::new(move |_| query.with(|q| q.get("try")));
     let probe = Memo::new(move |_| query.with(|q| q.get("probe").is_some()));
-    let mode = RwSignal::new(if probe.get_untracked() { Mode::Probe } else { Mode::Chat });
+    let mode = RwSignal::new(if probe.get_untracked() {
+        Mode::Probe
+    } else {
+        Mode::Chat
+    });
     Effect::new(move |_| {
         if try_id.get().is_some() {
             mode.set(Mode::Chat);

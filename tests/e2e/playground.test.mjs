@@ -64,9 +64,10 @@ test('the demo model downloads with progress, is cached, and greedy tokens match
   await stats.and(page.locator('[data-tokens]')).waitFor({ timeout: GENERATE_TIMEOUT });
   const tokens = JSON.parse(await stats.getAttribute('data-tokens'));
   assert.deepEqual(tokens, plain.greedy_ids.slice(0, N_TOKENS));
-  const reply = await page.getByTestId('chat-assistant').last().innerText();
+  const reply = await page.getByTestId('chat-assistant').last().locator('.turn-body').innerText();
   assert.equal(reply.trim(), plain.greedy_pieces.slice(0, N_TOKENS).join('').trim());
   console.log(`# ${await stats.innerText()}`);
+  await page.getByTestId('chat').getByTestId('chat-stats').scrollIntoViewIfNeeded();
   await screenshot(page, 'playground-greedy');
   assert.deepEqual(errors, []);
 });
@@ -87,6 +88,7 @@ test('agent mode offers exactly the checked tools in Lagent\'s ReAct system prom
   await page.getByTestId('tool-calculator').uncheck();
   assert.equal(await page.getByTestId('agent-run').isDisabled(), true, 'no tools, no run');
   await page.getByTestId('tool-calculator').check();
+  await page.getByTestId('agent-question').scrollIntoViewIfNeeded();
   await screenshot(page, 'playground-agent');
 });
 
@@ -136,6 +138,7 @@ test('"Try in playground" from the explorer fills in the sample and shows the da
   assert.equal(await page.getByTestId('system-prompt').inputValue(), turn('system'));
   assert.equal(await page.getByTestId('chat-input').inputValue(), turn('user'));
   assert.equal((await page.getByTestId('dataset-answer').locator('.turn-body').innerText()).trim(), turn('assistant').trim());
+  await page.getByTestId('chat-input').scrollIntoViewIfNeeded();
   await screenshot(page, 'playground-try-sample');
 });
 
@@ -156,5 +159,24 @@ test('the hallucination probe runs on the explorer filter\'s negatives and judge
   await row.first().waitFor({ timeout: GENERATE_TIMEOUT });
   assert.match(await row.first().innerText(), /no tool call|hallucinated tool|called offered tool/);
   assert.match(await page.getByTestId('probe-report').innerText(), /^1 samples: /);
+  await page.getByTestId('probe-report').scrollIntoViewIfNeeded();
   await screenshot(page, 'playground-probe');
+});
+
+test('offline after one visit, the playground and a cached model still work', async () => {
+  const b = await openBrowser();
+  try {
+    const { page, context } = b;
+    await page.goto(`${BASE_URL}/playground`);
+    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
+    await page.getByTestId('load-demo').click();
+    assert.match(await waitReady(page), /downloaded and cached/);
+    await context.setOffline(true);
+    await page.reload();
+    await page.getByTestId('load-demo').click();
+    assert.match(await waitReady(page), /from this browser's cache/);
+    await screenshot(page, 'playground-offline');
+    await context.setOffline(false);
+  } finally { await b.close(); }
 });

@@ -2,7 +2,7 @@
 //! highlighted, JSON pretty-printed and collapsible, the system prompt's tools as a table,
 //! and why each tag was given.
 
-use flan_data::{Code, Negative, Role, Sample, SampleClass, TurnClass};
+use flan_data::{Code, Role, Sample, SampleClass, TurnClass};
 use leptos::prelude::*;
 
 use crate::components::labeling::TurnLabels;
@@ -156,8 +156,4 @@ pub fn offered_tool_rows(sample: &Sample) -> Vec<ToolRow> {
         .filter(|t| t.role == Role::System)
         .flat_map(|t| tools_in(&t.content))
         .collect()
-}
-
-pub fn is_negative(class: &SampleClass) -> bool {
-    class.negative.value != Negative::None
 }

@@ -73,8 +73,8 @@ fn AdapterTable(report: AdapterReport) -> impl IntoView {
             </tbody>
         </table>
         <p class="muted small">
-            "Weights larger than " {largest_tensor}
-            " in one tensor are split across buffers. Features: " {report.features.join(", ")}
+            "The largest single weight tensor this adapter can bind is " {largest_tensor}
+            " (a Llama-2-7B Q4_0 tensor is at most about 70 MiB). Features: " {report.features.join(", ")}
         </p>
     }
 }

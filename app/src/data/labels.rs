@@ -7,7 +7,6 @@ use flan_data::annotate::{
     content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, Step,
     STATUS_NAMES,
 };
-use flan_data::FacetKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -380,6 +379,3 @@ impl Labels {
         self.version.update(|v| *v += 1);
     }
 }
-
-/// The facet through which the explorer filters by annotation status.
-pub const ANNOTATION_FACET: FacetKind = FacetKind::External;

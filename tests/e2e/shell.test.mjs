@@ -50,14 +50,22 @@ test('an unknown path shows a not-found page with a way back', async () => {
   await page.getByText('Page not found').waitFor();
 });
 
-test('a Chromium without WebGPU explains how to enable it', async () => {
+test('a Chromium without WebGPU explains how to enable it, and the explorer and labelling still work', async () => {
   const plain = await openBrowser({ webgpu: false });
   try {
     await plain.page.goto(`${BASE_URL}/playground`);
     const notice = plain.page.getByTestId('webgpu-missing');
     await notice.waitFor({ timeout: 30_000 });
     assert.match(await notice.innerText(), /chrome:\/\/flags/);
+    assert.equal(await plain.page.getByTestId('load-demo').isDisabled(), true, 'no model loading without WebGPU');
     await screenshot(plain.page, 'shell-playground-no-webgpu');
+    // The explorer and labelling need no WebGPU at all.
+    await plain.page.goto(`${BASE_URL}/?task=os`);
+    await plain.page.getByTestId('result-row').first().waitFor({ timeout: 30_000 });
+    await plain.page.keyboard.press('j');
+    await plain.page.keyboard.press('a');
+    await plain.page.locator('[data-testid=save-state][data-state=saved]').waitFor({ timeout: 30_000 });
+    assert.match(await plain.page.getByTestId('label-progress').innerText(), /^1 \//);
   } finally {
     await plain.close();
   }

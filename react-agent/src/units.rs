@@ -248,14 +248,19 @@ pub fn convert(value: f64, from: &str, to: &str) -> Result<f64, ToolError> {
 
 /// Reads "3.5 km to mi" / "100 F in C" (the form models write when not using JSON).
 pub fn parse_phrase(text: &str) -> Result<(f64, String, String), ToolError> {
-    let lower = text.trim();
+    let phrase = text.trim();
+    // ASCII folding keeps byte offsets, so a match can index the original text (full Unicode
+    // lowercasing can change lengths, e.g. `İ`, and slicing would then panic).
+    let folded = phrase.to_ascii_lowercase();
     let split = [" to ", " in ", " into ", " -> ", " as "]
         .iter()
-        .find_map(|sep| lower.to_lowercase().find(sep).map(|at| (at, sep.len())))
+        .find_map(|sep| folded.find(sep).map(|at| (at, sep.len())))
         .ok_or_else(|| {
-            ToolError::BadInput(format!("write a conversion as `3 km to mi`, got `{lower}`"))
+            ToolError::BadInput(format!(
+                "write a conversion as `3 km to mi`, got `{phrase}`"
+            ))
         })?;
-    let (left, right) = (&lower[..split.0], &lower[split.0 + split.1..]);
+    let (left, right) = (&phrase[..split.0], &phrase[split.0 + split.1..]);
     let number_end = left
         .char_indices()
         .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E' | ',')))
@@ -342,6 +347,15 @@ mod tests {
             (-40.0, "F".into(), "C".into())
         );
         assert!(parse_phrase("km mi").is_err());
+        // Letters whose lowercase is longer in UTF-8 must not shift the split.
+        assert_eq!(
+            parse_phrase("3 İİİ TO m").unwrap(),
+            (3.0, "İİİ".into(), "m".into())
+        );
+        assert!(describe(3.0, "İİİ", "m")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown unit"));
         assert_eq!(describe(3.0, "kilometers", "m").unwrap(), "3 km = 3000 m");
     }
 }

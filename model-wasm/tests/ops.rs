@@ -60,17 +60,17 @@ fn read(buf: &wgpu::Buffer) -> Vec<f32> {
     pollster::block_on(gpu().0.read_f32(buf)).unwrap()
 }
 
-fn step(gpu: &Gpu, pos: u32, token: u32) -> wgpu::Buffer {
+/// A step uniform: `n_tokens` rows starting at position `pos`.
+fn step(gpu: &Gpu, pos: u32, n_tokens: u32) -> wgpu::Buffer {
     let b = ops::step_buffer(gpu);
-    gpu.queue.write_buffer(
-        &b,
-        0,
-        bytemuck::bytes_of(&Step {
-            pos,
-            token,
-            _pad: [0; 2],
-        }),
-    );
+    gpu.queue
+        .write_buffer(&b, 0, bytemuck::bytes_of(&Step::new(pos, n_tokens)));
+    b
+}
+
+fn tokens(gpu: &Gpu, ids: &[u32]) -> wgpu::Buffer {
+    let b = ops::tokens_buffer(gpu, ids.len() as u32);
+    gpu.queue.write_buffer(&b, 0, bytemuck::cast_slice(ids));
     b
 }
 
@@ -186,23 +186,113 @@ fn mat_vec_covers_a_2d_grid_of_rows() {
     );
 }
 
+/// The tile geometries a batch may be split into, including one that leaves rows and tokens
+/// over (a partial last tile).
+const MAT_MAT_GEOMETRIES: [(u32, u32); 3] = [(8, 4), (2, 4), (1, 8)];
+
 #[test]
-fn get_rows_dequantises_the_step_token_row_for_every_type() {
+fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
+    let gpu = &gpu().0;
+    let mut rng = SplitMix64(71);
+    for (rows_per_thread, tokens_per_thread) in MAT_MAT_GEOMETRIES {
+        let k = Kernels::with_geometry(
+            gpu,
+            &GgmlDType::SUPPORTED,
+            ops::Geometry {
+                threads_per_row: 1,
+                rows_per_thread,
+                tokens_per_thread,
+                decode_with_mat_mat: true,
+            },
+        );
+        for dt in GgmlDType::SUPPORTED {
+            let elems = ops::kernel_block(dt).0 as usize;
+            // (rows, cols, planned batch, tokens in the step)
+            for &(rows, cols, batch, n) in &[
+                (7usize, elems * 2, 1usize, 1usize),
+                (70, elems * 3, 8, 5),
+                (300, 256.max(elems), 16, 16),
+                (3, elems, 16, 9),
+            ] {
+                if cols % elems != 0 {
+                    continue;
+                }
+                let w = random_blocks(dt, rows * cols / dt.block_size() as usize, rng.next_u64());
+                let x = rng.values(cols * batch);
+                let bias = rng.values(rows * batch);
+                let w_buf = ops::bytes_buffer(gpu, "w", &w);
+                let x_buf = gpu.storage_buffer("x", &x);
+                for accumulate in [false, true] {
+                    let y_buf = gpu.storage_buffer("y", &bias);
+                    let d = k.mat_mat(
+                        gpu,
+                        dt,
+                        &w_buf,
+                        &x_buf,
+                        &y_buf,
+                        rows as u32,
+                        cols as u32,
+                        batch as u32,
+                        accumulate,
+                        &step(gpu, 0, n as u32),
+                    );
+                    ops::submit(gpu, &[&d]);
+                    // Rows of tokens past the step keep their old values.
+                    let mut want = bias.clone();
+                    for t in 0..n {
+                        let y =
+                            reference::mat_vec(dt, &w, rows, cols, &x[t * cols..(t + 1) * cols]);
+                        for (r, v) in y.into_iter().enumerate() {
+                            let at = t * rows + r;
+                            want[at] = if accumulate { want[at] + v } else { v };
+                        }
+                    }
+                    assert_close(
+                        &format!(
+                            "mat_mat {dt} {rows}x{cols} tokens {n}/{batch} acc={accumulate} tile {rows_per_thread}x{tokens_per_thread}"
+                        ),
+                        &read(&y_buf),
+                        &want,
+                        MAT_VEC_TOL,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn get_rows_dequantises_each_step_token_row_for_every_type() {
     let (gpu, k) = gpu();
     for dt in GgmlDType::SUPPORTED {
         let elems = ops::kernel_block(dt).0 as usize;
         let (rows, cols) = (5usize, elems * 3);
         let table = random_blocks(dt, rows * cols / dt.block_size() as usize, 21);
         let t_buf = ops::bytes_buffer(gpu, "table", &table);
-        for token in [0u32, 3, 4] {
-            let out = gpu.empty_f32_buffer("out", cols);
-            let s = step(gpu, 0, token);
-            let d = k.get_rows(gpu, dt, &t_buf, &out, cols as u32, &s);
+        // One token per step (decode), then a batch of three in one step (prefill); the
+        // planned batch is larger than the step, so row 3 must stay untouched.
+        for ids in [&[0u32][..], &[3], &[4], &[4, 0, 3]] {
+            let out = gpu.empty_f32_buffer("out", cols * (ids.len() + 1));
+            let d = k.get_rows(
+                gpu,
+                dt,
+                &t_buf,
+                &tokens(gpu, ids),
+                &out,
+                cols as u32,
+                ids.len() as u32 + 1,
+                &step(gpu, 7, ids.len() as u32),
+            );
             ops::submit(gpu, &[&d]);
+            let mut want: Vec<f32> = ids
+                .iter()
+                .flat_map(|&t| reference::get_row(dt, &table, cols, t as usize))
+                .collect();
+            want.extend(std::iter::repeat_n(0.0, cols));
             assert_close(
-                &format!("get_rows {dt} token {token}"),
+                &format!("get_rows {dt} tokens {ids:?}"),
                 &read(&out),
-                &reference::get_row(dt, &table, cols, token as usize),
+                &want,
                 GET_ROWS_TOL,
             );
         }
@@ -250,10 +340,10 @@ fn quantize_q8_rounds_like_llama_cpp() {
 fn rms_norm_matches_cpu() {
     let (gpu, k) = gpu();
     let mut rng = SplitMix64(31);
-    for n in [1usize, 64, 576, 4096, 5000] {
-        let x: Vec<f32> = rng.values(n).iter().map(|v| v * 10.0).collect();
+    for (n, rows) in [(1usize, 1usize), (64, 1), (576, 3), (4096, 2), (5000, 1)] {
+        let x: Vec<f32> = rng.values(n * rows).iter().map(|v| v * 10.0).collect();
         let w = rng.values(n);
-        let out = gpu.empty_f32_buffer("out", n);
+        let out = gpu.empty_f32_buffer("out", n * rows);
         let d = k.rms_norm(
             gpu,
             &gpu.storage_buffer("x", &x),
@@ -261,12 +351,17 @@ fn rms_norm_matches_cpu() {
             &out,
             n as u32,
             1e-5,
+            rows as u32,
         );
         ops::submit(gpu, &[&d]);
+        let want: Vec<f32> = x
+            .chunks(n)
+            .flat_map(|row| reference::rms_norm(row, &w, 1e-5))
+            .collect();
         assert_close(
-            &format!("rms_norm {n}"),
+            &format!("rms_norm {n} x {rows} rows"),
             &read(&out),
-            &reference::rms_norm(&x, &w, 1e-5),
+            &want,
             RMS_NORM_TOL,
         );
     }
@@ -276,15 +371,17 @@ fn rms_norm_matches_cpu() {
 fn rope_matches_cpu_norm_mode() {
     let (gpu, k) = gpu();
     let mut rng = SplitMix64(41);
-    for &(n_heads, head_dim, pos, base) in &[
-        (9usize, 64usize, 0u32, 100_000f32),
-        (3, 64, 5, 10_000.0),
-        (32, 128, 271, 10_000.0),
-        (2, 64, 1000, 100_000.0),
+    // (heads, head dim, first position, base, rows in the step): row b sits at pos + b.
+    for &(n_heads, head_dim, pos, base, rows) in &[
+        (9usize, 64usize, 0u32, 100_000f32, 1usize),
+        (3, 64, 5, 10_000.0, 4),
+        (32, 128, 271, 10_000.0, 1),
+        (2, 64, 1000, 100_000.0, 3),
     ] {
-        let x = rng.values(n_heads * head_dim);
+        let row = n_heads * head_dim;
+        let x = rng.values(row * rows);
         let buf = gpu.storage_buffer("x", &x);
-        let s = step(gpu, pos, 0);
+        let s = step(gpu, pos, rows as u32);
         let d = k.rope(
             gpu,
             &buf,
@@ -292,13 +389,16 @@ fn rope_matches_cpu_norm_mode() {
             head_dim as u32,
             head_dim as u32,
             base,
+            rows as u32,
             &s,
         );
         ops::submit(gpu, &[&d]);
         let mut want = x.clone();
-        reference::rope(&mut want, n_heads, head_dim, head_dim, base, pos);
+        for (b, chunk) in want.chunks_mut(row).enumerate() {
+            reference::rope(chunk, n_heads, head_dim, head_dim, base, pos + b as u32);
+        }
         assert_close(
-            &format!("rope h={n_heads} d={head_dim} pos={pos}"),
+            &format!("rope h={n_heads} d={head_dim} pos={pos} rows={rows}"),
             &read(&buf),
             &want,
             ROPE_TOL,
@@ -310,22 +410,28 @@ fn rope_matches_cpu_norm_mode() {
 fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
     let (gpu, k) = gpu();
     let mut rng = SplitMix64(51);
-    for &(n_head, n_kv_head, head_dim, n_ctx, f16) in &[
-        (9usize, 3usize, 64usize, 1usize, true),
-        (9, 3, 64, 37, true),
-        (4, 4, 32, 100, false),
-        (32, 8, 128, 300, true),
+    // (heads, KV heads, head dim, context, f16, rows per step): the cache is filled in steps
+    // of `rows` positions, as decoding (1) and prefill (more) do, then the last `rows`
+    // positions attend causally in one step.
+    for &(n_head, n_kv_head, head_dim, n_ctx, f16, rows) in &[
+        (9usize, 3usize, 64usize, 1usize, true, 1usize),
+        (9, 3, 64, 37, true, 1),
+        (9, 3, 64, 37, true, 8),
+        (4, 4, 32, 100, false, 1),
+        (4, 4, 32, 100, false, 16),
+        (32, 8, 128, 300, true, 1),
+        (32, 8, 128, 300, true, 5),
     ] {
         let max_ctx = n_ctx + 3;
         let kv_dim = n_kv_head * head_dim;
         let k_cache = gpu.empty_f32_buffer("k_cache", max_ctx * kv_dim);
         let v_cache = gpu.empty_f32_buffer("v_cache", max_ctx * kv_dim);
         let (mut ks, mut vs) = (Vec::new(), Vec::new());
-        // Fill the cache one position at a time through kv_write, as decoding does.
-        for pos in 0..n_ctx {
-            let kn: Vec<f32> = rng.values(kv_dim).iter().map(|v| v * 2.0).collect();
-            let vn = rng.values(kv_dim);
-            let s = step(gpu, pos as u32, 0);
+        let mut pos = 0;
+        while pos < n_ctx {
+            let n = rows.min(n_ctx - pos);
+            let kn: Vec<f32> = rng.values(n * kv_dim).iter().map(|v| v * 2.0).collect();
+            let vn = rng.values(n * kv_dim);
             let d = k.kv_write(
                 gpu,
                 &gpu.storage_buffer("k", &kn),
@@ -334,22 +440,23 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
                 &v_cache,
                 kv_dim as u32,
                 f16,
-                &s,
+                rows as u32,
+                &step(gpu, pos as u32, n as u32),
             );
             ops::submit(gpu, &[&d]);
             let r = |v: &f32| if f16 { reference::round_f16(*v) } else { *v };
             ks.extend(kn.iter().map(r));
             vs.extend(vn.iter().map(r));
+            pos += n;
         }
         assert_close("kv_write k", &read(&k_cache)[..n_ctx * kv_dim], &ks, 0.0);
         assert_close("kv_write v", &read(&v_cache)[..n_ctx * kv_dim], &vs, 0.0);
-        let q: Vec<f32> = rng
-            .values(n_head * head_dim)
-            .iter()
-            .map(|v| v * 2.0)
-            .collect();
-        let out = gpu.empty_f32_buffer("out", n_head * head_dim);
-        let scores = gpu.empty_f32_buffer("scores", n_head * max_ctx);
+        let q_rows = rows.min(n_ctx);
+        let first = n_ctx - q_rows;
+        let q_len = n_head * head_dim;
+        let q: Vec<f32> = rng.values(q_rows * q_len).iter().map(|v| v * 2.0).collect();
+        let out = gpu.empty_f32_buffer("out", q_rows * q_len);
+        let scores = gpu.empty_f32_buffer("scores", q_rows * n_head * max_ctx);
         let params = AttentionParams {
             n_head: n_head as u32,
             n_kv_head: n_kv_head as u32,
@@ -359,7 +466,6 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
             f16_inputs: f16 as u32,
             _pad: [0; 2],
         };
-        let s = step(gpu, n_ctx as u32 - 1, 0);
         let d = k.attention(
             gpu,
             &gpu.storage_buffer("q", &q),
@@ -368,12 +474,27 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
             &scores,
             &out,
             params,
-            &s,
+            q_rows as u32,
+            &step(gpu, first as u32, q_rows as u32),
         );
         ops::submit(gpu, &[&d]);
-        let want = reference::attention(&q, &ks, &vs, n_head, n_kv_head, head_dim, n_ctx, f16);
+        let want: Vec<f32> = (0..q_rows)
+            .flat_map(|b| {
+                let seen = first + b + 1;
+                reference::attention(
+                    &q[b * q_len..(b + 1) * q_len],
+                    &ks[..seen * kv_dim],
+                    &vs[..seen * kv_dim],
+                    n_head,
+                    n_kv_head,
+                    head_dim,
+                    seen,
+                    f16,
+                )
+            })
+            .collect();
         assert_close(
-            &format!("attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx}"),
+            &format!("attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx} rows {q_rows}"),
             &read(&out),
             &want,
             ATTENTION_TOL,
@@ -455,6 +576,74 @@ fn top_k_returns_the_best_logits_in_order_with_ties_by_index() {
             );
         }
     }
+}
+
+/// The GPU draw may differ from the CPU's only when `u` sits this close to a boundary of the
+/// cumulative distribution (the two `exp`s may differ in the last bit).
+const SAMPLE_BOUNDARY_TOL: f32 = 1e-5;
+
+#[test]
+fn gpu_sampling_draws_what_the_cpu_sampler_draws() {
+    use model_wasm::model::{Sampler, SamplingParams};
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(81);
+    let out = gpu.storage_buffer("out", &[0u32]);
+    let params_buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("sample params"),
+        size: 16,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let (mut checked, mut at_boundary) = (0, 0);
+    for trial in 0..300u64 {
+        // Candidates as top_k.wgsl returns them: best first.
+        let n = 1 + (trial as usize * 7) % 64;
+        let mut cands: Vec<(u32, f32)> = (0..n)
+            .map(|i| (i as u32 * 3 + 1, rng.unit() * 12.0 - 6.0))
+            .collect();
+        cands.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let params = SamplingParams {
+            temperature: [0.0, 0.3, 0.7, 1.0, 2.5][trial as usize % 5],
+            top_k: [1, 5, 40, 64][(trial as usize / 5) % 4],
+            top_p: [0.1, 0.5, 0.9, 1.0][(trial as usize / 3) % 4],
+            seed: trial,
+        };
+        let mut sampler = Sampler::new(params);
+        let gp = sampler.gpu_params(n as u32);
+        let words: Vec<u32> = cands
+            .iter()
+            .flat_map(|&(id, l)| [id, l.to_bits()])
+            .collect();
+        gpu.queue
+            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&gp));
+        let d = k.sample(gpu, &gpu.storage_buffer("cands", &words), &out, &params_buf);
+        ops::submit(gpu, &[&d]);
+        let got: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&pollster::block_on(gpu.read_bytes(&out)).unwrap());
+        let got = got[0];
+        let want = Sampler::new(params).pick_with(&cands, gp.u);
+        checked += 1;
+        if got != want {
+            let mut cum = 0.0;
+            let near = Sampler::new(params)
+                .distribution(&cands)
+                .iter()
+                .any(|&(_, q)| {
+                    cum += q;
+                    (gp.u - cum).abs() < SAMPLE_BOUNDARY_TOL
+                });
+            assert!(
+                near,
+                "trial {trial} {params:?} u={}: gpu {got}, cpu {want}",
+                gp.u
+            );
+            at_boundary += 1;
+        }
+    }
+    assert!(
+        at_boundary * 50 < checked,
+        "{at_boundary} of {checked} differ"
+    );
 }
 
 #[test]

@@ -8,6 +8,9 @@ use model_wasm::gguf::MemorySource;
 use model_wasm::gpu::Gpu;
 use model_wasm::model::{Model, ModelOptions, Numerics, Sampler, SamplingParams};
 
+/// Batched and token-by-token prefill differ only in how the GPU schedules the same sums.
+const PREFILL_LOGITS_TOL: f32 = 1e-4;
+
 #[test]
 fn synthetic_k_quant_model_loads_and_decodes_deterministically() {
     let shape = LlamaShape {
@@ -81,5 +84,64 @@ fn synthetic_k_quant_model_loads_and_decodes_deterministically() {
         model.reset();
         let err = pollster::block_on(model.generate(&[1; 17], 1, &[], |_| true)).unwrap_err();
         assert!(err.to_string().contains("context is full"), "{err}");
+    }
+}
+
+fn small_llama(vocab: u32) -> Vec<u8> {
+    let shape = LlamaShape {
+        n_layer: 2,
+        dim: 256,
+        ffn_dim: 512,
+        n_head: 4,
+        n_kv_head: 2,
+        vocab,
+        untied_output: true,
+    };
+    let mut bytes = Vec::new();
+    write_llama(&mut bytes, &shape, QuantMix::Q4KM, 11).unwrap();
+    bytes
+}
+
+#[test]
+fn batched_prefill_gives_the_logits_and_tokens_of_token_by_token_feeding() {
+    let bytes = small_llama(300);
+    let gpu = pollster::block_on(Gpu::new()).expect("a Vulkan adapter");
+    let prompt: Vec<u32> = (0..45).map(|i| (i * 37 + 5) % 300).collect();
+    let mut runs = Vec::new();
+    // 1: every prompt token through the decode step; 8: steps of 8 (5 full + 1 partial);
+    // 64: one partial step.
+    for prefill_batch in [1, 8, 64] {
+        let options = ModelOptions {
+            max_ctx: 64,
+            numerics: Numerics::llama_cpp(),
+            prefill_batch,
+            ..Default::default()
+        };
+        let mut model =
+            pollster::block_on(Model::load(&gpu, &mut MemorySource(&bytes), options)).unwrap();
+        assert_eq!(model.prefill_plan_len() > 0, prefill_batch > 1);
+        let first = pollster::block_on(model.prefill(&prompt)).unwrap();
+        let logits = pollster::block_on(model.logits()).unwrap();
+        assert_eq!(model.pos(), 45);
+        // A second prompt appended to the cache (a chat's next turn) goes through the same path.
+        let next = pollster::block_on(model.generate(&prompt[..12], 6, &[], |_| true)).unwrap();
+        let next_logits = pollster::block_on(model.logits()).unwrap();
+        runs.push((prefill_batch, first, logits, next, next_logits));
+    }
+    let (_, first, logits, next, next_logits) = &runs[0];
+    for (batch, f, l, n, nl) in &runs[1..] {
+        let scale = logits.iter().fold(1f32, |a, v| a.max(v.abs()));
+        for (what, a, b) in [("prompt", logits, l), ("second turn", next_logits, nl)] {
+            let err = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                err <= PREFILL_LOGITS_TOL * scale,
+                "batch {batch}, {what}: logits differ by {err}"
+            );
+        }
+        assert_eq!((f, n), (first, next), "batch {batch}: greedy tokens");
     }
 }

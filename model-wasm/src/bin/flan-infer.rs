@@ -154,16 +154,30 @@ mod native {
             (None, None) => return Err(format!("--prompt or --ids is required\n{USAGE}")),
         };
         if args.profile {
-            let rows = model
-                .profile_step(prompt_ids[0])
-                .map_err(|e| e.to_string())?;
-            let total: f64 = rows.iter().map(|r| r.1).sum();
-            for (label, s, n) in rows {
+            // One decode step (one token), then one prefill step (up to a batch of tokens).
+            let batch = (prompt_ids.len() as u32).min(model.options.prefill_batch) as usize;
+            for tokens in [&prompt_ids[..1], &prompt_ids[..batch]] {
+                model.reset();
+                let rows = model.profile_step(tokens).map_err(|e| e.to_string())?;
+                let total: f64 = rows.iter().map(|r| r.1).sum();
                 eprintln!(
-                    "{label:>16} {n:>4} x {:>9.3} ms  {:>5.1}%",
-                    s * 1e3,
-                    100.0 * s / total
+                    "{} step, {} tokens: {:.1} ms ({:.2} ms per token)",
+                    if tokens.len() == 1 {
+                        "decode"
+                    } else {
+                        "prefill"
+                    },
+                    tokens.len(),
+                    total * 1e3,
+                    total * 1e3 / tokens.len() as f64
                 );
+                for (label, s, n) in rows {
+                    eprintln!(
+                        "{label:>16} {n:>4} x {:>9.3} ms  {:>5.1}%",
+                        s * 1e3 / n as f64,
+                        100.0 * s / total
+                    );
+                }
             }
             return Ok(());
         }

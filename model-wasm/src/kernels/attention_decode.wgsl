@@ -3,7 +3,7 @@
 
 struct Step {
     pos: u32,
-    token: u32,
+    n_tokens: u32,
     _pad0: u32,
     _pad1: u32,
 }
@@ -61,11 +61,15 @@ fn reduce_sum(lid: u32, v: f32) -> f32 {
 @compute @workgroup_size(WG)
 fn attention(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let h = wg.x;
+    let b = wg.y;
+    if (b >= step.n_tokens) {
+        return;
+    }
     let kvh = h / (p.n_head / p.n_kv_head);
     let kv_dim = p.n_kv_head * p.head_dim;
-    let n = step.pos + 1u;
-    let q_at = h * p.head_dim;
-    let s_at = h * p.max_ctx;
+    let n = step.pos + b + 1u;
+    let q_at = (b * p.n_head + h) * p.head_dim;
+    let s_at = (b * p.n_head + h) * p.max_ctx;
     var local_max = -3.4e38;
     for (var t = lid; t < n; t += WG) {
         let k_at = t * kv_dim + kvh * p.head_dim;

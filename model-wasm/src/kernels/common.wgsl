@@ -1,10 +1,11 @@
-// Shared byte loaders for weights kept in GGUF layout, bound as `w: array<u32>` and read at
-// byte offsets (llama.cpp ggml-webgpu style). No shader-f16 needed: halves are decoded with
+// Shared byte loaders for weights kept in GGUF layout, read at byte offsets (llama.cpp
+// ggml-webgpu style) through `word(i)`, which each kernel defines: the bound weight buffer
+// `w: array<u32>` (mat_vec, get_rows) or a private copy of the current block (mat_mat). No shader-f16 needed: halves are decoded with
 // unpack2x16float. Every block size of the supported types is even, so a 2-aligned u16 never
 // straddles two words.
 
 fn load_u8(byte: u32) -> u32 {
-    return (w[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu;
+    return (word(byte >> 2u) >> ((byte & 3u) * 8u)) & 0xffu;
 }
 
 fn load_i8(byte: u32) -> i32 {
@@ -12,7 +13,7 @@ fn load_i8(byte: u32) -> i32 {
 }
 
 fn load_u16(byte: u32) -> u32 {
-    return (w[byte >> 2u] >> ((byte & 2u) * 8u)) & 0xffffu;
+    return (word(byte >> 2u) >> ((byte & 2u) * 8u)) & 0xffffu;
 }
 
 fn load_f16(byte: u32) -> f32 {
@@ -23,11 +24,11 @@ fn load_f16(byte: u32) -> f32 {
 fn load_u32_at(byte: u32) -> u32 {
     let i = byte >> 2u;
     let sh = (byte & 3u) * 8u;
-    let lo = w[i];
+    let lo = word(i);
     if (sh == 0u) {
         return lo;
     }
-    return (lo >> sh) | (w[i + 1u] << (32u - sh));
+    return (lo >> sh) | (word(i + 1u) << (32u - sh));
 }
 
 // The four bytes of a u32 as a vector, byte 0 first.

@@ -1,4 +1,5 @@
-// Embedding lookup: dequantises row `step.token` of a quantised table into `out`.
+// Embedding lookup: dequantises row `tokens[b]` of a quantised table into row b of `out`, for
+// each of the step's `n_tokens` tokens (one workgroup per token, grid y).
 
 struct Params {
     cols: u32,
@@ -9,26 +10,37 @@ struct Params {
 
 struct Step {
     pos: u32,
-    token: u32,
+    n_tokens: u32,
     _pad0: u32,
     _pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> w: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(2) var<uniform> p: Params;
-@group(0) @binding(3) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> tokens: array<u32>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(4) var<uniform> step: Step;
+
+
+fn word(i: u32) -> u32 {
+    return w[i];
+}
 
 const WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
-fn get_rows(@builtin(local_invocation_index) lid: u32) {
+fn get_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let b = wg.y;
+    if (b >= step.n_tokens) {
+        return;
+    }
     let units = p.cols / 32u;
-    let row_base = step.token * p.row_bytes;
+    let row_base = tokens[b] * p.row_bytes;
+    let out_base = b * (p.cols / 4u);
     for (var u = lid; u < units; u += WG) {
         let base = row_base + (u / UNITS_PER_BLOCK) * BLOCK_BYTES;
         for (var i = 0u; i < 8u; i++) {
-            out[u * 8u + i] = dequant4(base, u % UNITS_PER_BLOCK, i);
+            out[out_base + u * 8u + i] = dequant4(base, u % UNITS_PER_BLOCK, i);
         }
     }
 }

@@ -22,6 +22,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
+
+fn word(i: u32) -> u32 {
+    return w[i];
+}
+
 const WG: u32 = 64u;
 const ROWS_PER_WG: u32 = WG / THREADS_PER_ROW;
 var<workgroup> partial: array<f32, WG>;

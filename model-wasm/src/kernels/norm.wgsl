@@ -1,5 +1,6 @@
-// RMSNorm: out = x / sqrt(mean(x^2) + eps) * weight, over one vector of n values.
-// A single workgroup; each thread sums a strided slice, then a shared-memory tree reduction.
+// RMSNorm: out = x / sqrt(mean(x^2) + eps) * weight, over each row of n values.
+// One workgroup per row (grid y); each thread sums a strided slice, then a shared-memory tree
+// reduction.
 
 struct Params {
     n: u32,
@@ -17,10 +18,11 @@ const WG: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)
-fn rms_norm(@builtin(local_invocation_index) lid: u32) {
+fn rms_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let row = wg.y * p.n;
     var acc = 0.0;
     for (var i = lid; i < p.n; i += WG) {
-        acc += x[i] * x[i];
+        acc += x[row + i] * x[row + i];
     }
     partial[lid] = acc;
     workgroupBarrier();
@@ -32,6 +34,6 @@ fn rms_norm(@builtin(local_invocation_index) lid: u32) {
     }
     let scale = 1.0 / sqrt(partial[0] / f32(p.n) + p.eps);
     for (var i = lid; i < p.n; i += WG) {
-        out[i] = x[i] * scale * weight[i];
+        out[row + i] = x[row + i] * scale * weight[i];
     }
 }

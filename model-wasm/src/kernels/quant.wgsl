@@ -18,12 +18,12 @@
 
 fn dequant4_f32(base: u32, sub: u32, i: u32) -> vec4<f32> {
     let at = (base >> 2u) + 4u * i;
-    return bitcast<vec4<f32>>(vec4<u32>(w[at], w[at + 1u], w[at + 2u], w[at + 3u]));
+    return bitcast<vec4<f32>>(vec4<u32>(word(at), word(at + 1u), word(at + 2u), word(at + 3u)));
 }
 
 fn dequant4_f16(base: u32, sub: u32, i: u32) -> vec4<f32> {
     let at = (base >> 2u) + 2u * i;
-    return vec4<f32>(unpack2x16float(w[at]), unpack2x16float(w[at + 1u]));
+    return vec4<f32>(unpack2x16float(word(at)), unpack2x16float(word(at + 1u)));
 }
 
 // Low nibbles hold elements 0..16, high nibbles 16..32.

@@ -1,7 +1,8 @@
 // Rotary position embedding, llama.cpp NORM mode (adjacent pairs (2i, 2i+1) of each head).
 // GGUF llama Q/K weights were permuted by the converter for exactly this pairing.
 // theta_i = pos * theta_scale^i with theta_scale = freq_base^(-2/n_rot), built by repeated
-// multiplication as ggml does (theta_scale is computed on the CPU).
+// multiplication as ggml does (theta_scale is computed on the CPU). Row r (grid y) of a batch
+// sits at position step.pos + r.
 
 struct Params {
     n_heads: u32,
@@ -12,7 +13,7 @@ struct Params {
 
 struct Step {
     pos: u32,
-    token: u32,
+    n_tokens: u32,
     _pad0: u32,
     _pad1: u32,
 }
@@ -25,18 +26,19 @@ struct Step {
 fn rope(@builtin(global_invocation_id) gid: vec3<u32>) {
     let half_rot = p.n_rot / 2u;
     let idx = gid.x;
-    if (idx >= p.n_heads * half_rot) {
+    let row = gid.y;
+    if (idx >= p.n_heads * half_rot || row >= step.n_tokens) {
         return;
     }
     let h = idx / half_rot;
     let i = idx % half_rot;
-    var theta = f32(step.pos);
+    var theta = f32(step.pos + row);
     for (var k = 0u; k < i; k++) {
         theta *= p.theta_scale;
     }
     let c = cos(theta);
     let s = sin(theta);
-    let at = h * p.head_dim + 2u * i;
+    let at = (row * p.n_heads + h) * p.head_dim + 2u * i;
     let a = x[at];
     let b = x[at + 1u];
     x[at] = a * c - b * s;

@@ -2,11 +2,13 @@
 //!
 //! Loading uploads each weight tensor, in GGUF layout, into its own storage buffer (streamed in
 //! pieces from a [`ByteSource`]), allocates every activation buffer and the KV cache once, and
-//! plans the whole decode step as a list of [`Dispatch`]es. A step then writes one 16-byte
-//! uniform (position, token), records the plan into one compute pass of one command encoder,
-//! submits once, and reads back only the 4-byte argmax token id.
+//! plans two steps as lists of [`Dispatch`]es: a decode step (one token, mat-vec products) and
+//! a prefill step (a batch of prompt tokens, tiled mat-mat products, causal attention). A step
+//! writes a 16-byte uniform (position, token count) and the token ids, records its plan into
+//! one command encoder, submits once, and reads back only the 4-byte token id (or the top-k
+//! candidates when sampling).
 
-use super::sampling::{Sampler, TOP_K_MAX};
+use super::sampling::{GpuSampleParams, Sampler, TOP_K_MAX};
 use super::{LlamaConfig, ModelError};
 use crate::gguf::{ByteSource, Content, TensorInfo};
 use crate::gpu::Gpu;
@@ -23,6 +25,9 @@ pub struct ModelOptions {
     pub numerics: Numerics,
     /// Bytes read from the source per upload piece.
     pub upload_chunk: usize,
+    /// Prompt tokens run per prefill step (rounded up to a multiple of
+    /// [`ops::MAT_MAT_TOKENS`]); 1 feeds the prompt through the decode step, token by token.
+    pub prefill_batch: u32,
 }
 
 impl Default for ModelOptions {
@@ -31,6 +36,7 @@ impl Default for ModelOptions {
             max_ctx: 2048,
             numerics: Numerics::llama_cpp(),
             upload_chunk: 8 << 20,
+            prefill_batch: 64,
         }
     }
 }
@@ -90,8 +96,10 @@ struct LayerWeights {
     w_down: Weight,
 }
 
-/// Activation buffers, allocated once per model.
+/// Activation buffers for `rows` token rows, allocated once per model (one row for decoding,
+/// the prefill batch for prompts).
 struct Activations {
+    rows: u32,
     /// The residual stream.
     x: wgpu::Buffer,
     /// Normalised input of the current sub-block.
@@ -107,9 +115,35 @@ struct Activations {
     gate: wgpu::Buffer,
     up: wgpu::Buffer,
     act: wgpu::Buffer,
-    logits: wgpu::Buffer,
-    /// Attention scratch: `n_head * max_ctx` scores.
+    /// Attention scratch: `rows * n_head * max_ctx` scores.
     scores: wgpu::Buffer,
+}
+
+impl Activations {
+    fn new(gpu: &Gpu, c: &LlamaConfig, max_ctx: u32, rows: u32) -> Activations {
+        let f32s = |label: &str, n: u32| gpu.empty_f32_buffer(label, (n * rows) as usize);
+        Activations {
+            rows,
+            x: f32s("x", c.dim),
+            h: f32s("h", c.dim),
+            h_q8: f32s("h_q8", c.dim),
+            attn_q8: f32s("attn_q8", c.dim),
+            act_q8: f32s("act_q8", c.ffn_dim),
+            q: f32s("q", c.dim),
+            k: f32s("k", c.kv_dim()),
+            v: f32s("v", c.kv_dim()),
+            attn: f32s("attn", c.dim),
+            gate: f32s("gate", c.ffn_dim),
+            up: f32s("up", c.ffn_dim),
+            act: f32s("act", c.ffn_dim),
+            scores: f32s("scores", c.n_head * max_ctx),
+        }
+    }
+}
+
+/// What the output head writes: the last position's logits and their argmax.
+struct Head {
+    logits: wgpu::Buffer,
     /// The argmax token id written by the last dispatch.
     next_token: wgpu::Buffer,
 }
@@ -126,24 +160,53 @@ pub struct Model {
     pub options: ModelOptions,
     gpu: Gpu,
     step: wgpu::Buffer,
+    /// The step's token ids (`prefill_batch` of them).
+    tokens: wgpu::Buffer,
     act: Activations,
+    head: Head,
+    /// The decode step: embed → layers → head, one token.
     plan: Vec<Dispatch>,
+    /// Where the head starts in `plan`; a prefill step runs it after its own layers.
+    head_start: usize,
+    /// The prefill step (embed → layers for a batch); its last row is copied into `act.x`
+    /// before the head runs. `None` when `prefill_batch` is 1.
+    prefill: Option<(Activations, Vec<Dispatch>)>,
     staging: wgpu::Buffer,
     /// Picks the [`TOP_K_MAX`] best logits for sampling (recorded instead of reading logits).
     top_k: Dispatch,
     top_k_out: wgpu::Buffer,
     top_k_staging: wgpu::Buffer,
+    /// Draws the next token from the top-k candidates into `head.next_token`.
+    sample: Dispatch,
+    sample_params: wgpu::Buffer,
     pos: u32,
 }
 
 /// What a step reads back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Readback {
     Nothing,
     /// The 4-byte greedy token id.
     Argmax,
-    /// [`TOP_K_MAX`] (id, logit) pairs for sampling.
+    /// [`TOP_K_MAX`] (id, logit) pairs.
     TopK,
+    /// The 4-byte id of a token sampled on the GPU with these parameters.
+    Sample(GpuSampleParams),
+}
+
+/// Records `dispatches` into one compute pass of `encoder`.
+fn record<'a>(
+    encoder: &mut wgpu::CommandEncoder,
+    label: &str,
+    dispatches: impl Iterator<Item = &'a Dispatch>,
+) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(label),
+        timestamp_writes: None,
+    });
+    for d in dispatches {
+        d.record(&mut pass);
+    }
 }
 
 fn check_shape(info: &TensorInfo, expected: &[u64]) -> Result<(), ModelError> {
@@ -295,21 +358,14 @@ impl Model {
         let kernels = Kernels::new(gpu, &dtypes);
 
         let f32s = |label: &str, n: u32| gpu.empty_f32_buffer(label, n as usize);
-        let act = Activations {
-            x: f32s("x", c.dim),
-            h: f32s("h", c.dim),
-            h_q8: f32s("h_q8", c.dim),
-            attn_q8: f32s("attn_q8", c.dim),
-            act_q8: f32s("act_q8", c.ffn_dim),
-            q: f32s("q", c.dim),
-            k: f32s("k", c.kv_dim()),
-            v: f32s("v", c.kv_dim()),
-            attn: f32s("attn", c.dim),
-            gate: f32s("gate", c.ffn_dim),
-            up: f32s("up", c.ffn_dim),
-            act: f32s("act", c.ffn_dim),
+        let mut options = options;
+        options.prefill_batch = match options.prefill_batch {
+            0 | 1 => 1,
+            n => n.next_multiple_of(ops::MAT_MAT_TOKENS),
+        };
+        let act = Activations::new(gpu, &c, options.max_ctx, 1);
+        let head = Head {
             logits: f32s("logits", c.vocab),
-            scores: f32s("scores", c.n_head * options.max_ctx),
             next_token: gpu.storage_buffer("next_token", &[0u32]),
         };
         let kv_cache = KvCache {
@@ -321,6 +377,7 @@ impl Model {
                 .collect(),
         };
         let step = ops::step_buffer(gpu);
+        let tokens = ops::tokens_buffer(gpu, options.prefill_batch);
         let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("next_token staging"),
             size: 4,
@@ -341,12 +398,24 @@ impl Model {
             act: &act,
             kv: &kv_cache,
             step: &step,
+            tokens: &tokens,
         };
-        let plan = planner.forward(&weights);
+        let mut plan = planner.layers(&weights);
+        let head_start = plan.len();
+        plan.extend(planner.head(&weights, &head));
+        let prefill = (options.prefill_batch > 1).then(|| {
+            let batch = Activations::new(gpu, &c, options.max_ctx, options.prefill_batch);
+            let layers = Planner {
+                act: &batch,
+                ..planner
+            }
+            .layers(&weights);
+            (batch, layers)
+        });
         let top_k_out = gpu.storage_buffer("top_k", &[0u32; 2 * TOP_K_MAX as usize]);
         let top_k = kernels.top_k(
             gpu,
-            &act.logits,
+            &head.logits,
             &top_k_out,
             c.vocab,
             TOP_K_MAX.min(c.vocab),
@@ -357,17 +426,30 @@ impl Model {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let sample_params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sample params"),
+            size: size_of::<GpuSampleParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let sample = kernels.sample(gpu, &top_k_out, &head.next_token, &sample_params);
         Ok(Model {
             config: c,
             options,
             gpu: gpu.clone(),
             step,
+            tokens,
             act,
+            head,
             plan,
+            head_start,
+            prefill,
             staging,
             top_k,
             top_k_out,
             top_k_staging,
+            sample,
+            sample_params,
             pos: 0,
         })
     }
@@ -393,51 +475,103 @@ impl Model {
         self.plan.len()
     }
 
-    /// Runs one position: `token` at `self.pos`. One encoder, one pass, one submit; waits for
-    /// and returns the bytes `read_back` asks for (none for `Nothing`).
-    async fn step(&mut self, token: u32, read_back: Readback) -> Result<Vec<u8>, ModelError> {
-        if self.pos >= self.options.max_ctx {
+    /// Dispatches in one prefill step (0 when prompts run through the decode step).
+    pub fn prefill_plan_len(&self) -> usize {
+        self.prefill.as_ref().map_or(0, |(_, plan)| plan.len())
+    }
+
+    /// A prompt must be non-empty, fit the cache after `pos`, and use ids of the vocabulary.
+    fn check_tokens(&self, tokens: &[u32]) -> Result<(), ModelError> {
+        if tokens.is_empty() {
+            return Err(ModelError::BadConfig {
+                key: "prompt",
+                message: "empty".into(),
+            });
+        }
+        if self.pos as usize + tokens.len() > self.options.max_ctx as usize {
             return Err(ModelError::ContextFull {
                 max_ctx: self.options.max_ctx,
             });
         }
-        if token >= self.config.vocab {
+        if let Some(&token) = tokens.iter().find(|&&t| t >= self.config.vocab) {
             return Err(ModelError::BadToken {
                 token,
                 vocab: self.config.vocab,
             });
         }
+        Ok(())
+    }
+
+    /// Runs `tokens` (one, or up to `prefill_batch`) at positions `pos..`. One token goes
+    /// through the decode plan; more go through the prefill plan, whose last row is copied into
+    /// the decode activations so the head runs on it. The head runs only when something is read
+    /// back. One encoder, one submit; waits for and returns the bytes `read_back` asks for.
+    async fn step(&mut self, tokens: &[u32], read_back: Readback) -> Result<Vec<u8>, ModelError> {
+        self.check_tokens(tokens)?;
+        let n = tokens.len() as u32;
         let gpu = &self.gpu;
-        gpu.queue.write_buffer(
-            &self.step,
-            0,
-            bytemuck::bytes_of(&Step {
-                pos: self.pos,
-                token,
-                _pad: [0; 2],
-            }),
-        );
+        gpu.queue
+            .write_buffer(&self.step, 0, bytemuck::bytes_of(&Step::new(self.pos, n)));
+        gpu.queue
+            .write_buffer(&self.tokens, 0, bytemuck::cast_slice(tokens));
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("decode step"),
+                label: Some(if n == 1 {
+                    "decode step"
+                } else {
+                    "prefill step"
+                }),
             });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("forward"),
-                timestamp_writes: None,
-            });
-            for d in &self.plan {
-                d.record(&mut pass);
+        let head = if read_back == Readback::Nothing {
+            &[][..]
+        } else {
+            &self.plan[self.head_start..]
+        };
+        let top_k: &[&Dispatch] = match read_back {
+            Readback::TopK => &[&self.top_k],
+            Readback::Sample(params) => {
+                gpu.queue
+                    .write_buffer(&self.sample_params, 0, bytemuck::bytes_of(&params));
+                &[&self.top_k, &self.sample]
             }
-            if read_back == Readback::TopK {
-                self.top_k.record(&mut pass);
+            _ => &[],
+        };
+        let top_k = top_k.iter().copied();
+        match &self.prefill {
+            Some((batch, layers)) if n > 1 => {
+                assert!(
+                    n <= batch.rows,
+                    "prefill step of {n} > batch {}",
+                    batch.rows
+                );
+                record(&mut encoder, "prefill", layers.iter());
+                if !head.is_empty() {
+                    let row = 4 * self.config.dim as u64;
+                    encoder.copy_buffer_to_buffer(
+                        &batch.x,
+                        (n as u64 - 1) * row,
+                        &self.act.x,
+                        0,
+                        row,
+                    );
+                    record(&mut encoder, "head", head.iter().chain(top_k));
+                }
+            }
+            _ => {
+                assert_eq!(n, 1, "a step without a prefill plan runs one token");
+                let layers = &self.plan[..self.head_start];
+                record(
+                    &mut encoder,
+                    "forward",
+                    layers.iter().chain(head).chain(top_k),
+                );
             }
         }
         let staging = match read_back {
             Readback::Nothing => None,
-            Readback::Argmax => {
-                encoder.copy_buffer_to_buffer(&self.act.next_token, 0, &self.staging, 0, 4);
+            Readback::Argmax | Readback::Sample(_) => {
+                encoder.copy_buffer_to_buffer(&self.head.next_token, 0, &self.staging, 0, 4);
                 Some(&self.staging)
             }
             Readback::TopK => {
@@ -452,7 +586,7 @@ impl Model {
             }
         };
         gpu.queue.submit([encoder.finish()]);
-        self.pos += 1;
+        self.pos += n;
         match staging {
             None => Ok(Vec::new()),
             Some(buf) => Ok(gpu.map_read(buf).await?),
@@ -473,34 +607,48 @@ impl Model {
             .collect()
     }
 
-    /// Feeds all but the last prompt token without reading anything back.
-    async fn feed(&mut self, tokens: &[u32]) -> Result<u32, ModelError> {
-        let (last, rest) = tokens.split_last().ok_or(ModelError::BadConfig {
-            key: "prompt",
-            message: "empty".into(),
-        })?;
-        for &t in rest {
-            self.step(t, Readback::Nothing).await?;
+    /// Runs a prompt in steps of `prefill_batch` tokens and reads back after the last one only.
+    async fn run_prompt(
+        &mut self,
+        tokens: &[u32],
+        read_back: Readback,
+    ) -> Result<Vec<u8>, ModelError> {
+        self.check_tokens(tokens)?;
+        let batch = self.options.prefill_batch as usize;
+        let (full, last) = tokens.split_at((tokens.len() - 1) / batch * batch);
+        for chunk in full.chunks(batch) {
+            self.step(chunk, Readback::Nothing).await?;
         }
-        Ok(*last)
+        self.step(last, read_back).await
     }
 
-    /// Native profiling: runs one step at the current position with each dispatch submitted
-    /// and waited for separately; returns seconds per dispatch label, summed. Advances `pos`.
+    /// Native profiling: runs one step of `tokens` (one token: the decode plan; more: the
+    /// prefill plan) at the current position with each dispatch submitted and waited for
+    /// separately; returns seconds per dispatch label, summed. Advances `pos`.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn profile_step(&mut self, token: u32) -> Result<Vec<(String, f64, usize)>, ModelError> {
+    pub fn profile_step(
+        &mut self,
+        tokens: &[u32],
+    ) -> Result<Vec<(String, f64, usize)>, ModelError> {
+        self.check_tokens(tokens)?;
+        let n = tokens.len() as u32;
         let gpu = &self.gpu;
-        gpu.queue.write_buffer(
-            &self.step,
-            0,
-            bytemuck::bytes_of(&Step {
-                pos: self.pos,
-                token,
-                _pad: [0; 2],
-            }),
-        );
+        gpu.queue
+            .write_buffer(&self.step, 0, bytemuck::bytes_of(&Step::new(self.pos, n)));
+        gpu.queue
+            .write_buffer(&self.tokens, 0, bytemuck::cast_slice(tokens));
+        let plan = match &self.prefill {
+            Some((batch, layers)) if n > 1 && n <= batch.rows => layers,
+            _ if n == 1 => &self.plan,
+            _ => {
+                return Err(ModelError::BadConfig {
+                    key: "profile",
+                    message: format!("{n} tokens do not fit one step"),
+                })
+            }
+        };
         let mut totals: Vec<(String, f64, usize)> = Vec::new();
-        for d in &self.plan {
+        for d in plan {
             let t = std::time::Instant::now();
             ops::submit(gpu, &[d]);
             gpu.device
@@ -515,7 +663,7 @@ impl Model {
                 None => totals.push((d.label.clone(), s, 1)),
             }
         }
-        self.pos += 1;
+        self.pos += n;
         totals.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(totals)
     }
@@ -523,13 +671,16 @@ impl Model {
     /// Feeds prompt tokens (appending to the cache) and returns the greedy next token.
     /// Only the last position is read back.
     pub async fn prefill(&mut self, tokens: &[u32]) -> Result<u32, ModelError> {
-        let last = self.feed(tokens).await?;
-        Ok(Self::token_of(&self.step(last, Readback::Argmax).await?))
+        Ok(Self::token_of(
+            &self.run_prompt(tokens, Readback::Argmax).await?,
+        ))
     }
 
     /// Feeds one token and returns the greedy next token.
     pub async fn decode(&mut self, token: u32) -> Result<u32, ModelError> {
-        Ok(Self::token_of(&self.step(token, Readback::Argmax).await?))
+        Ok(Self::token_of(
+            &self.step(&[token], Readback::Argmax).await?,
+        ))
     }
 
     /// As [`Model::prefill`], returning the [`TOP_K_MAX`] best (id, logit) pairs, best first.
@@ -537,19 +688,18 @@ impl Model {
         &mut self,
         tokens: &[u32],
     ) -> Result<Vec<(u32, f32)>, ModelError> {
-        let last = self.feed(tokens).await?;
-        let bytes = self.step(last, Readback::TopK).await?;
+        let bytes = self.run_prompt(tokens, Readback::TopK).await?;
         Ok(self.candidates_of(&bytes))
     }
 
     /// As [`Model::decode`], returning the [`TOP_K_MAX`] best (id, logit) pairs, best first.
     pub async fn decode_candidates(&mut self, token: u32) -> Result<Vec<(u32, f32)>, ModelError> {
-        let bytes = self.step(token, Readback::TopK).await?;
+        let bytes = self.step(&[token], Readback::TopK).await?;
         Ok(self.candidates_of(&bytes))
     }
 
-    /// Sampled generation (temperature / top-k / top-p from `sampler`), otherwise as
-    /// [`Model::generate`].
+    /// Sampled generation (temperature / top-k / top-p from `sampler`, drawn on the GPU so
+    /// each step still reads back only a token id), otherwise as [`Model::generate`].
     pub async fn generate_sampled(
         &mut self,
         prompt: &[u32],
@@ -562,20 +712,22 @@ impl Model {
         if max_new == 0 {
             return Ok(out);
         }
-        let mut next = sampler.pick(&self.prefill_candidates(prompt).await?);
+        let available = TOP_K_MAX.min(self.config.vocab);
+        let read_back = |s: &mut Sampler| Readback::Sample(s.gpu_params(available));
+        let mut next = Self::token_of(&self.run_prompt(prompt, read_back(sampler)).await?);
         loop {
             out.push(next);
             let go_on = on_token(next);
             if !go_on || out.len() >= max_new || stop.contains(&next) {
                 return Ok(out);
             }
-            next = sampler.pick(&self.decode_candidates(next).await?);
+            next = Self::token_of(&self.step(&[next], read_back(sampler)).await?);
         }
     }
 
     /// The logits of the last position run (for tests and sampling on the CPU).
     pub async fn logits(&self) -> Result<Vec<f32>, ModelError> {
-        Ok(self.gpu.read_f32(&self.act.logits).await?)
+        Ok(self.gpu.read_f32(&self.head.logits).await?)
     }
 
     /// Greedy generation: prefill `prompt`, then up to `max_new` tokens, stopping after a
@@ -611,7 +763,8 @@ struct Weights {
     output: Option<Weight>,
 }
 
-/// Builds the decode-step plan. Its methods read like the paper; GPU plumbing stays in `ops`.
+/// Builds a step's plan over one set of activations (one token row for decoding, the prefill
+/// batch for prompts). Its methods read like the paper; GPU plumbing stays in `ops`.
 struct Planner<'a> {
     gpu: &'a Gpu,
     kernels: &'a Kernels,
@@ -620,19 +773,26 @@ struct Planner<'a> {
     act: &'a Activations,
     kv: &'a KvCache,
     step: &'a wgpu::Buffer,
+    tokens: &'a wgpu::Buffer,
 }
 
 impl Planner<'_> {
-    /// embed → for each layer { x += attention(rms_norm(x)); x += ffn(rms_norm(x)) } →
-    /// rms_norm → logits → argmax.
-    fn forward(&self, w: &Weights) -> Vec<Dispatch> {
+    /// Token rows planned for.
+    fn batch(&self) -> u32 {
+        self.act.rows
+    }
+
+    /// x = embed(tokens); for each layer { x += attention(rms_norm(x)); x += ffn(rms_norm(x)) }
+    fn layers(&self, w: &Weights) -> Vec<Dispatch> {
         let (a, c) = (self.act, self.config);
         let mut plan = vec![self.kernels.get_rows(
             self.gpu,
             w.token_embd.dtype,
             &w.token_embd.buf,
+            self.tokens,
             &a.x,
             c.dim,
+            self.batch(),
             self.step,
         )];
         for (l, layer) in w.layers.iter().enumerate() {
@@ -641,18 +801,25 @@ impl Planner<'_> {
             plan.push(self.rms_norm(&layer.ffn_norm));
             plan.extend(self.feed_forward(layer));
         }
-        plan.push(self.rms_norm(&w.output_norm));
+        plan
+    }
+
+    /// logits = W_out · rms_norm(x); next = argmax(logits), for the (single) row of `act`.
+    fn head(&self, w: &Weights, out: &Head) -> Vec<Dispatch> {
+        let (a, c) = (self.act, self.config);
+        assert_eq!(self.batch(), 1, "the head runs on one row");
+        let mut plan = vec![self.rms_norm(&w.output_norm)];
         let output = w.output.as_ref().unwrap_or(&w.token_embd);
         plan.extend(self.quantize_for(&[output], &a.h, &a.h_q8, c.dim));
-        plan.push(self.linear(output, &a.h, &a.h_q8, &a.logits, false));
+        plan.push(self.linear(output, &a.h, &a.h_q8, &out.logits, false));
         plan.push(
             self.kernels
-                .argmax(self.gpu, &a.logits, &a.next_token, c.vocab),
+                .argmax(self.gpu, &out.logits, &out.next_token, c.vocab),
         );
         plan
     }
 
-    /// h = x / rms(x) * weight
+    /// h = x / rms(x) * weight, per row
     fn rms_norm(&self, weight: &Weight) -> Dispatch {
         self.kernels.rms_norm(
             self.gpu,
@@ -661,12 +828,15 @@ impl Planner<'_> {
             &self.act.h,
             self.config.dim,
             self.config.rms_eps,
+            self.batch(),
         )
     }
 
-    /// x += W_o · softmax(rope(W_q h) · rope(W_k h)ᵀ / √d) · W_v h, over the cached positions.
+    /// x += W_o · softmax(rope(W_q h) · rope(W_k h)ᵀ / √d) · W_v h, over the cached positions
+    /// (causal within a batch).
     fn attention(&self, l: usize, layer: &LayerWeights) -> Vec<Dispatch> {
         let (a, c, k) = (self.act, self.config, self.kernels);
+        let batch = self.batch();
         let f16 = self.options.numerics.f16_kv_cache;
         let params = AttentionParams {
             n_head: c.n_head,
@@ -678,7 +848,12 @@ impl Planner<'_> {
             _pad: [0; 2],
         };
         let mut plan: Vec<Dispatch> = self
-            .quantize_for(&[&layer.wq, &layer.wk, &layer.wv], &a.h, &a.h_q8, c.dim)
+            .quantize_for(
+                &[&layer.wq, &layer.wk, &layer.wv],
+                &a.h,
+                &a.h_q8,
+                c.dim * batch,
+            )
             .into_iter()
             .collect();
         plan.extend([
@@ -692,6 +867,7 @@ impl Planner<'_> {
                 c.head_dim,
                 c.n_rot,
                 c.rope_freq_base,
+                batch,
                 self.step,
             ),
             k.rope(
@@ -701,6 +877,7 @@ impl Planner<'_> {
                 c.head_dim,
                 c.n_rot,
                 c.rope_freq_base,
+                batch,
                 self.step,
             ),
             k.kv_write(
@@ -711,6 +888,7 @@ impl Planner<'_> {
                 &self.kv.v[l],
                 c.kv_dim(),
                 f16,
+                batch,
                 self.step,
             ),
             k.attention(
@@ -721,28 +899,29 @@ impl Planner<'_> {
                 &a.scores,
                 &a.attn,
                 params,
+                batch,
                 self.step,
             ),
         ]);
-        plan.extend(self.quantize_for(&[&layer.wo], &a.attn, &a.attn_q8, c.dim));
+        plan.extend(self.quantize_for(&[&layer.wo], &a.attn, &a.attn_q8, c.dim * batch));
         plan.push(self.linear(&layer.wo, &a.attn, &a.attn_q8, &a.x, true));
         plan
     }
 
     /// x += W_down · (silu(W_gate h) ⊙ W_up h)
     fn feed_forward(&self, layer: &LayerWeights) -> Vec<Dispatch> {
-        let (a, c) = (self.act, self.config);
+        let (a, c, rows) = (self.act, self.config, self.batch());
         let mut plan: Vec<Dispatch> = self
-            .quantize_for(&[&layer.w_gate, &layer.w_up], &a.h, &a.h_q8, c.dim)
+            .quantize_for(&[&layer.w_gate, &layer.w_up], &a.h, &a.h_q8, c.dim * rows)
             .into_iter()
             .collect();
         plan.extend([
             self.linear(&layer.w_gate, &a.h, &a.h_q8, &a.gate, false),
             self.linear(&layer.w_up, &a.h, &a.h_q8, &a.up, false),
             self.kernels
-                .swiglu(self.gpu, &a.gate, &a.up, &a.act, c.ffn_dim),
+                .swiglu(self.gpu, &a.gate, &a.up, &a.act, c.ffn_dim * rows),
         ]);
-        plan.extend(self.quantize_for(&[&layer.w_down], &a.act, &a.act_q8, c.ffn_dim));
+        plan.extend(self.quantize_for(&[&layer.w_down], &a.act, &a.act_q8, c.ffn_dim * rows));
         plan.push(self.linear(&layer.w_down, &a.act, &a.act_q8, &a.x, true));
         plan
     }
@@ -767,8 +946,9 @@ impl Planner<'_> {
             .then(|| self.kernels.quantize_q8(self.gpu, x, x_q8, n))
     }
 
-    /// y = W x (y += W x with `accumulate`, which fuses the residual add); `x_q8` is the
-    /// rounded copy of `x` used for q8-activation types.
+    /// y = W x per row (y += W x with `accumulate`, which fuses the residual add); `x_q8` is
+    /// the rounded copy of `x` used for q8-activation types. One row: a mat-vec; a batch: a
+    /// tiled mat-mat.
     fn linear(
         &self,
         w: &Weight,
@@ -778,8 +958,23 @@ impl Planner<'_> {
         accumulate: bool,
     ) -> Dispatch {
         let input = if self.wants_q8(w) { x_q8 } else { x };
-        self.kernels.mat_vec(
-            self.gpu, w.dtype, &w.buf, input, y, w.rows, w.cols, accumulate,
-        )
+        if self.batch() == 1 && !self.kernels.geometry.decode_with_mat_mat {
+            self.kernels.mat_vec(
+                self.gpu, w.dtype, &w.buf, input, y, w.rows, w.cols, accumulate,
+            )
+        } else {
+            self.kernels.mat_mat(
+                self.gpu,
+                w.dtype,
+                &w.buf,
+                input,
+                y,
+                w.rows,
+                w.cols,
+                self.batch(),
+                accumulate,
+                self.step,
+            )
+        }
     }
 }

@@ -7,7 +7,7 @@ pub mod sampling;
 
 pub use config::LlamaConfig;
 pub use llama::{Model, ModelOptions, Numerics};
-pub use sampling::{Sampler, SamplingParams, TOP_K_MAX};
+pub use sampling::{GpuSampleParams, Sampler, SamplingParams, TOP_K_MAX};
 
 use crate::gguf::GgufError;
 use crate::gpu::GpuError;

@@ -1,5 +1,7 @@
 //! Temperature / top-k / top-p sampling over the top-k candidates the GPU selected
-//! (`top_k.wgsl`): only `k` (id, logit) pairs cross to the CPU per token.
+//! (`top_k.wgsl`). The draw itself runs on the GPU (`sample.wgsl`), given the uniform number
+//! this module's seeded generator supplies ([`Sampler::gpu_params`]), so only the token id
+//! crosses back; [`Sampler::pick`] is the same draw on the CPU, the kernel's reference.
 
 use crate::quant::SplitMix64;
 
@@ -74,9 +76,15 @@ impl Sampler {
     /// Draws one token from `candidates` (sorted by logit, descending, as the GPU returns them).
     #[track_caller]
     pub fn pick(&mut self, candidates: &[(u32, f32)]) -> u32 {
+        let u = self.rng.unit();
+        self.pick_with(candidates, u)
+    }
+
+    /// The draw for a given uniform `u` in [0, 1).
+    #[track_caller]
+    pub fn pick_with(&self, candidates: &[(u32, f32)], u: f32) -> u32 {
         assert!(!candidates.is_empty(), "no candidates to sample from");
         let dist = self.distribution(candidates);
-        let u = self.rng.unit();
         let mut cum = 0.0;
         for &(id, q) in &dist {
             cum += q;
@@ -85,6 +93,30 @@ impl Sampler {
             }
         }
         dist.last().expect("non-empty").0
+    }
+}
+
+/// The `sample.wgsl` uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GpuSampleParams {
+    pub k: u32,
+    pub temperature: f32,
+    pub top_p: f32,
+    pub u: f32,
+}
+
+impl Sampler {
+    /// The next draw's parameters for `sample.wgsl` over `available` candidates; advances the
+    /// generator exactly as [`Sampler::pick`] does.
+    pub fn gpu_params(&mut self, available: u32) -> GpuSampleParams {
+        let p = self.params;
+        GpuSampleParams {
+            k: p.top_k.clamp(1, TOP_K_MAX).min(available),
+            temperature: p.temperature,
+            top_p: p.top_p,
+            u: self.rng.unit(),
+        }
     }
 }
 

@@ -28,6 +28,7 @@ pub mod source {
     pub const NUMERIC: &str = include_str!("../kernels/numeric.wgsl");
     pub const QUANT: &str = include_str!("../kernels/quant.wgsl");
     pub const MAT_VEC: &str = include_str!("../kernels/mat_vec.wgsl");
+    pub const MAT_MAT: &str = include_str!("../kernels/mat_mat.wgsl");
     pub const GET_ROWS: &str = include_str!("../kernels/get_rows.wgsl");
     pub const NORM: &str = include_str!("../kernels/norm.wgsl");
     pub const ROPE: &str = include_str!("../kernels/rope.wgsl");
@@ -37,12 +38,17 @@ pub mod source {
     pub const ARGMAX: &str = include_str!("../kernels/argmax.wgsl");
     pub const QUANTIZE: &str = include_str!("../kernels/quantize.wgsl");
     pub const TOP_K: &str = include_str!("../kernels/top_k.wgsl");
+    pub const SAMPLE: &str = include_str!("../kernels/sample.wgsl");
 }
 
 /// Elements one quant "unit" covers: the granularity at which kernels dequantise.
 pub const UNIT: u32 = 32;
 /// Workgroup size of `mat_vec.wgsl` (one output row per workgroup).
 pub const MAT_VEC_WG: u32 = 64;
+/// Workgroup size of `mat_mat.wgsl`.
+pub const MAT_MAT_WG: u32 = 64;
+/// A prefill batch is a multiple of this (every `mat_mat` token tile divides it).
+pub const MAT_MAT_TOKENS: u32 = 8;
 /// Largest workgroup count per grid dimension (WebGPU default limit).
 pub const MAX_WORKGROUPS_PER_DIM: u32 = 65_535;
 
@@ -98,6 +104,16 @@ pub struct MatVecParams {
     pub _pad: [u32; 3],
 }
 
+/// The `mat_mat.wgsl` uniform.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct MatMatParams {
+    pub rows: u32,
+    pub cols: u32,
+    pub row_bytes: u32,
+    pub accumulate: u32,
+}
+
 /// The `get_rows.wgsl` uniform.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -148,14 +164,25 @@ pub struct AttentionParams {
     pub _pad: [u32; 2],
 }
 
-/// Per-step values every position-dependent kernel reads (`struct Step` in WGSL). Written
-/// with one `queue.write_buffer` per decode step; all bind groups stay fixed.
+/// Per-step values every position-dependent kernel reads (`struct Step` in WGSL): the first
+/// position of the step and how many tokens it runs (1 when decoding, up to the prefill batch).
+/// Written with one `queue.write_buffer` per step; all bind groups stay fixed.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Step {
     pub pos: u32,
-    pub token: u32,
+    pub n_tokens: u32,
     pub _pad: [u32; 2],
+}
+
+impl Step {
+    pub fn new(pos: u32, n_tokens: u32) -> Step {
+        Step {
+            pos,
+            n_tokens,
+            _pad: [0; 2],
+        }
+    }
 }
 
 /// One recorded kernel launch: built once, replayed every step.
@@ -195,9 +222,58 @@ pub fn grid_2d(groups: u32) -> (u32, u32) {
     (x, groups.div_ceil(x).max(1))
 }
 
+/// How the matrix kernels split their work, chosen per adapter ([`Geometry::for_adapter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Threads cooperating on one mat-vec row (see mat_vec.wgsl); a power of two <= 64.
+    pub threads_per_row: u32,
+    /// Rows each mat-mat invocation owns (see mat_mat.wgsl).
+    pub rows_per_thread: u32,
+    /// Tokens each mat-mat invocation owns in a prefill step; divides [`MAT_MAT_TOKENS`].
+    pub tokens_per_thread: u32,
+    /// Decode with mat-mat tiles of one token instead of mat-vec.
+    pub decode_with_mat_mat: bool,
+}
+
+impl Geometry {
+    /// CPU rasterisers (lavapipe, SwiftShader) run each invocation as a scalar loop on a SIMD
+    /// lane and pay for every storage-buffer word loaded, so they get large register tiles and
+    /// one row per mat-vec thread (no barriers); GPUs want several threads per row for
+    /// coalesced loads and small tiles that keep registers free.
+    pub fn for_adapter(gpu: &Gpu) -> Geometry {
+        if gpu.summary.device_type == "Cpu" {
+            Geometry {
+                threads_per_row: 1,
+                rows_per_thread: 8,
+                tokens_per_thread: 4,
+                decode_with_mat_mat: true,
+            }
+        } else {
+            Geometry {
+                threads_per_row: 16,
+                rows_per_thread: 2,
+                tokens_per_thread: 4,
+                decode_with_mat_mat: false,
+            }
+        }
+    }
+
+    /// Mat-vec only (as before mat-mat existed), with `threads_per_row`.
+    pub fn mat_vec(threads_per_row: u32) -> Geometry {
+        Geometry {
+            threads_per_row,
+            rows_per_thread: 8,
+            tokens_per_thread: 4,
+            decode_with_mat_mat: false,
+        }
+    }
+}
+
 /// Every compiled pipeline, built once per device.
 pub struct Kernels {
     mat_vec: HashMap<GgmlDType, wgpu::ComputePipeline>,
+    /// Keyed by (type, tokens per thread): prefill tiles and one-token decode tiles.
+    mat_mat: HashMap<(GgmlDType, u32), wgpu::ComputePipeline>,
     get_rows: HashMap<GgmlDType, wgpu::ComputePipeline>,
     rms_norm: wgpu::ComputePipeline,
     rope: wgpu::ComputePipeline,
@@ -208,8 +284,8 @@ pub struct Kernels {
     argmax: wgpu::ComputePipeline,
     quantize_q8: wgpu::ComputePipeline,
     top_k: wgpu::ComputePipeline,
-    /// Threads cooperating on one mat-vec row (see mat_vec.wgsl).
-    pub threads_per_row: u32,
+    sample: wgpu::ComputePipeline,
+    pub geometry: Geometry,
 }
 
 fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputePipeline {
@@ -232,16 +308,28 @@ fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputeP
 
 impl Kernels {
     /// Compiles the pipelines for the given weight types (plus everything type-independent),
-    /// with the mat-vec geometry chosen for the adapter ([`threads_per_row_for`]).
+    /// with the geometry chosen for the adapter ([`Geometry::for_adapter`]).
     pub fn new(gpu: &Gpu, dtypes: &[GgmlDType]) -> Kernels {
-        Self::with_threads_per_row(gpu, dtypes, threads_per_row_for(gpu))
+        Self::with_geometry(gpu, dtypes, Geometry::for_adapter(gpu))
     }
 
     /// As [`Kernels::new`] with an explicit mat-vec `threads_per_row` (a power of two <= 64).
     pub fn with_threads_per_row(gpu: &Gpu, dtypes: &[GgmlDType], threads_per_row: u32) -> Kernels {
+        Self::with_geometry(gpu, dtypes, Geometry::mat_vec(threads_per_row))
+    }
+
+    /// As [`Kernels::new`] with an explicit geometry.
+    pub fn with_geometry(gpu: &Gpu, dtypes: &[GgmlDType], geometry: Geometry) -> Kernels {
+        let threads_per_row = geometry.threads_per_row;
         assert!(threads_per_row.is_power_of_two() && threads_per_row <= MAT_VEC_WG);
+        assert!(
+            MAT_MAT_TOKENS.is_multiple_of(geometry.tokens_per_thread),
+            "tokens per thread must divide {MAT_MAT_TOKENS}"
+        );
         let mut mat_vec = HashMap::new();
+        let mut mat_mat = HashMap::new();
         let mut get_rows = HashMap::new();
+
         for &dt in dtypes {
             mat_vec.entry(dt).or_insert_with(|| {
                 pipeline(
@@ -251,6 +339,21 @@ impl Kernels {
                     "mat_vec",
                 )
             });
+            for tokens in [1, geometry.tokens_per_thread] {
+                mat_mat.entry((dt, tokens)).or_insert_with(|| {
+                    let skeleton = format!(
+                        "const ROWS_PER_THREAD: u32 = {}u;\nconst TOKENS_PER_THREAD: u32 = {tokens}u;\n{}",
+                        geometry.rows_per_thread,
+                        source::MAT_MAT
+                    );
+                    pipeline(
+                        gpu,
+                        &format!("mat_mat_{dt}"),
+                        &compose(dt, 1, &skeleton),
+                        "mat_mat",
+                    )
+                });
+            }
             get_rows.entry(dt).or_insert_with(|| {
                 pipeline(
                     gpu,
@@ -263,6 +366,7 @@ impl Kernels {
         let with_numeric = |s: &str| format!("{}\n{s}", source::NUMERIC);
         Kernels {
             mat_vec,
+            mat_mat,
             get_rows,
             rms_norm: pipeline(gpu, "rms_norm", source::NORM, "rms_norm"),
             rope: pipeline(gpu, "rope", source::ROPE, "rope"),
@@ -283,7 +387,8 @@ impl Kernels {
                 "quantize_q8",
             ),
             top_k: pipeline(gpu, "top_k", source::TOP_K, "top_k"),
-            threads_per_row,
+            sample: pipeline(gpu, "sample", source::SAMPLE, "sample"),
+            geometry,
         }
     }
 
@@ -396,7 +501,7 @@ impl Kernels {
             cols.is_multiple_of(elems),
             "mat_vec: cols {cols} is not a multiple of the {dtype} block ({elems})"
         );
-        let (gx, gy) = grid_2d(rows.div_ceil(MAT_VEC_WG / self.threads_per_row));
+        let (gx, gy) = grid_2d(rows.div_ceil(MAT_VEC_WG / self.geometry.threads_per_row));
         let params = MatVecParams {
             rows,
             cols,
@@ -419,15 +524,74 @@ impl Kernels {
         )
     }
 
-    /// `out = row step.token of the `vocab x cols` table `w``.
+    /// `Y = X Wᵀ` (or `Y += X Wᵀ`) for the step's token rows of `x` (`batch` planned: 1 or a
+    /// multiple of [`MAT_MAT_TOKENS`]): row t of `y` (length `rows`) from row t of `x`
+    /// (length `cols`).
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    pub fn mat_mat(
+        &self,
+        gpu: &Gpu,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        rows: u32,
+        cols: u32,
+        batch: u32,
+        accumulate: bool,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
+        let (elems, bytes, _) = kernel_block(dtype);
+        assert!(
+            cols.is_multiple_of(elems),
+            "mat_mat: cols {cols} is not a multiple of the {dtype} block ({elems})"
+        );
+        assert!(
+            batch == 1 || batch.is_multiple_of(MAT_MAT_TOKENS),
+            "mat_mat: batch {batch} is neither 1 nor a multiple of {MAT_MAT_TOKENS}"
+        );
+        let tokens = if batch == 1 {
+            1
+        } else {
+            self.geometry.tokens_per_thread
+        };
+        let groups = rows.div_ceil(MAT_MAT_WG * self.geometry.rows_per_thread);
+        assert!(groups <= MAX_WORKGROUPS_PER_DIM, "mat_mat: {rows} rows");
+        let params = MatMatParams {
+            rows,
+            cols,
+            row_bytes: cols / elems * bytes,
+            accumulate: accumulate as u32,
+        };
+        let pipeline = self
+            .mat_mat
+            .get(&(dtype, tokens))
+            .unwrap_or_else(|| panic!("mat_mat for {dtype} was not compiled"));
+        Self::with_step(
+            gpu,
+            format!("mat_mat_{dtype}"),
+            pipeline,
+            &[w, x, y],
+            bytemuck::bytes_of(&params),
+            step,
+            [groups, batch / tokens, 1],
+        )
+    }
+
+    /// Row b of `out` = row `tokens[b]` of the `vocab x cols` table `w`, for the step's
+    /// tokens (`batch` rows planned, `step.n_tokens` run).
+    #[allow(clippy::too_many_arguments)]
     #[track_caller]
     pub fn get_rows(
         &self,
         gpu: &Gpu,
         dtype: GgmlDType,
         w: &wgpu::Buffer,
+        tokens: &wgpu::Buffer,
         out: &wgpu::Buffer,
         cols: u32,
+        batch: u32,
         step: &wgpu::Buffer,
     ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
@@ -448,14 +612,15 @@ impl Kernels {
             gpu,
             format!("get_rows_{dtype}"),
             pipeline,
-            &[w, out],
+            &[w, tokens, out],
             bytemuck::bytes_of(&params),
             step,
-            [1, 1, 1],
+            [1, batch, 1],
         )
     }
 
-    /// `out = rms_norm(x) * weight` over `n` values.
+    /// `out = rms_norm(x) * weight` over each of `rows` rows of `n` values.
+    #[allow(clippy::too_many_arguments)]
     pub fn rms_norm(
         &self,
         gpu: &Gpu,
@@ -464,6 +629,7 @@ impl Kernels {
         out: &wgpu::Buffer,
         n: u32,
         eps: f32,
+        rows: u32,
     ) -> Dispatch {
         let params = RmsNormParams {
             n,
@@ -476,11 +642,12 @@ impl Kernels {
             &self.rms_norm,
             &[x, weight, out],
             bytemuck::bytes_of(&params),
-            [1, 1, 1],
+            [1, rows, 1],
         )
     }
 
-    /// Rotates `x` (`n_heads` heads of `head_dim`) in place at position `step.pos`.
+    /// Rotates each row b of `x` (`n_heads` heads of `head_dim`) in place at position
+    /// `step.pos + b`.
     #[allow(clippy::too_many_arguments)]
     pub fn rope(
         &self,
@@ -490,6 +657,7 @@ impl Kernels {
         head_dim: u32,
         n_rot: u32,
         freq_base: f32,
+        batch: u32,
         step: &wgpu::Buffer,
     ) -> Dispatch {
         let params = RopeParams {
@@ -506,11 +674,11 @@ impl Kernels {
             &[x],
             bytemuck::bytes_of(&params),
             step,
-            [threads.div_ceil(64), 1, 1],
+            [threads.div_ceil(64), batch, 1],
         )
     }
 
-    /// Stores this step's K and V rows at `step.pos` in the caches.
+    /// Stores the step's K and V rows (row b at `step.pos + b`) in the caches.
     #[allow(clippy::too_many_arguments)]
     pub fn kv_write(
         &self,
@@ -521,6 +689,7 @@ impl Kernels {
         v_cache: &wgpu::Buffer,
         kv_dim: u32,
         f16_cache: bool,
+        batch: u32,
         step: &wgpu::Buffer,
     ) -> Dispatch {
         let params = KvWriteParams {
@@ -535,11 +704,12 @@ impl Kernels {
             &[k, v, k_cache, v_cache],
             bytemuck::bytes_of(&params),
             step,
-            [kv_dim.div_ceil(64), 1, 1],
+            [kv_dim.div_ceil(64), batch, 1],
         )
     }
 
-    /// Attention of one query position over cache rows `0..=step.pos`.
+    /// Causal attention of each query row b over cache rows `0..=step.pos + b`; `scores`
+    /// holds `batch * n_head * max_ctx` values.
     #[allow(clippy::too_many_arguments)]
     pub fn attention(
         &self,
@@ -550,6 +720,7 @@ impl Kernels {
         scores: &wgpu::Buffer,
         out: &wgpu::Buffer,
         params: AttentionParams,
+        batch: u32,
         step: &wgpu::Buffer,
     ) -> Dispatch {
         assert!(
@@ -563,7 +734,7 @@ impl Kernels {
             &[q, k_cache, v_cache, scores, out],
             bytemuck::bytes_of(&params),
             step,
-            [params.n_head, 1, 1],
+            [params.n_head, batch, 1],
         )
     }
 
@@ -643,6 +814,26 @@ impl Kernels {
         )
     }
 
+    /// `out[0]` = a token drawn from `top_k`'s candidates with the `sample.wgsl` parameters
+    /// in `params` (a uniform buffer written before each step).
+    pub fn sample(
+        &self,
+        gpu: &Gpu,
+        candidates: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        params: &wgpu::Buffer,
+    ) -> Dispatch {
+        Self::dispatch_with(
+            gpu,
+            "sample".into(),
+            &self.sample,
+            &[candidates, out],
+            params,
+            None,
+            [1, 1, 1],
+        )
+    }
+
     /// `out[0] = argmax(logits[..n])`.
     pub fn argmax(&self, gpu: &Gpu, logits: &wgpu::Buffer, out: &wgpu::Buffer, n: u32) -> Dispatch {
         Self::dispatch(
@@ -653,17 +844,6 @@ impl Kernels {
             bytemuck::cast_slice(&[n, 0, 0, 0]),
             [1, 1, 1],
         )
-    }
-}
-
-/// Mat-vec threads per row for an adapter: CPU rasterisers (lavapipe, SwiftShader) run each
-/// invocation as a scalar loop, so one row per thread avoids barriers; GPUs want several
-/// threads per row for coalesced loads.
-pub fn threads_per_row_for(gpu: &Gpu) -> u32 {
-    if gpu.summary.device_type == "Cpu" {
-        1
-    } else {
-        16
     }
 }
 
@@ -682,4 +862,14 @@ pub fn bytes_buffer(gpu: &Gpu, label: &str, bytes: &[u8]) -> wgpu::Buffer {
     let mut padded = bytes.to_vec();
     padded.resize(bytes.len().div_ceil(4) * 4, 0);
     gpu.storage_buffer(label, &padded)
+}
+
+/// A storage buffer for the step's token ids (`n` u32s), written before each step.
+pub fn tokens_buffer(gpu: &Gpu, n: u32) -> wgpu::Buffer {
+    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("tokens"),
+        size: 4 * n.max(1) as u64,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
 }

@@ -55,6 +55,7 @@ fn time_mat_vec_vs_mat_mat() {
             cols as u32,
             batch,
             false,
+            ops::OutRows::all(rows as u32),
             &step,
         );
         let step1 = ops::step_buffer(&gpu);
@@ -70,6 +71,7 @@ fn time_mat_vec_vs_mat_mat() {
             cols as u32,
             1,
             false,
+            ops::OutRows::all(rows as u32),
             &step1,
         );
         let time = |d: &ops::Dispatch, reps: usize| {

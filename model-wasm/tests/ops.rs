@@ -234,6 +234,7 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
                         cols as u32,
                         batch as u32,
                         accumulate,
+                        ops::OutRows::all(rows as u32),
                         &step(gpu, 0, n as u32),
                     );
                     ops::submit(gpu, &[&d]);
@@ -281,6 +282,7 @@ fn get_rows_dequantises_each_step_token_row_for_every_type() {
                 &out,
                 cols as u32,
                 ids.len() as u32 + 1,
+                0..rows as u32,
                 &step(gpu, 7, ids.len() as u32),
             );
             ops::submit(gpu, &[&d]);

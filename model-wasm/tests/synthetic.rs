@@ -145,3 +145,39 @@ fn batched_prefill_gives_the_logits_and_tokens_of_token_by_token_feeding() {
         assert_eq!((f, n), (first, next), "batch {batch}: greedy tokens");
     }
 }
+
+#[test]
+fn weights_above_the_binding_limit_are_split_into_row_parts() {
+    let bytes = small_llama(300);
+    let gpu = pollster::block_on(Gpu::new()).expect("a Vulkan adapter");
+    let prompt: Vec<u32> = (0..20).map(|i| (i * 13 + 2) % 300).collect();
+    let run = |limit: Option<u64>, prefill_batch: u32| {
+        let options = ModelOptions {
+            max_ctx: 32,
+            prefill_batch,
+            max_weight_binding: limit,
+            ..Default::default()
+        };
+        let mut model = pollster::block_on(Model::load(&gpu, &mut MemorySource(&bytes), options))?;
+        let tokens = pollster::block_on(model.generate(&prompt, 4, &[], |_| true))?;
+        let logits = pollster::block_on(model.logits())?;
+        Ok::<_, model_wasm::model::ModelError>((model.plan_len(), tokens, logits))
+    };
+    for prefill_batch in [1, 8] {
+        let (whole_plan, tokens, logits) = run(None, prefill_batch).unwrap();
+        // 16 KiB parts: the embedding table, the output head and every matrix but attn_k/v
+        // of this model are split (2 to 6 parts each).
+        let (split_plan, split_tokens, split_logits) = run(Some(16 << 10), prefill_batch).unwrap();
+        assert!(split_plan > whole_plan + 10, "{split_plan} vs {whole_plan}");
+        assert_eq!(split_tokens, tokens);
+        let err = logits
+            .iter()
+            .zip(&split_logits)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(err <= PREFILL_LOGITS_TOL, "split logits differ by {err}");
+    }
+    // A limit below one block of rows is a clear error, not a panic.
+    let err = run(Some(100), 8).unwrap_err().to_string();
+    assert!(err.contains("token_embd.weight"), "{err}");
+}

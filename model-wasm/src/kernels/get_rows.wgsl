@@ -1,11 +1,13 @@
 // Embedding lookup: dequantises row `tokens[b]` of a quantised table into row b of `out`, for
-// each of the step's `n_tokens` tokens (one workgroup per token, grid y).
+// each of the step's `n_tokens` tokens (one workgroup per token, grid y). A table split into
+// parts is looked up once per part; each writes the tokens whose rows it holds.
 
 struct Params {
     cols: u32,
     row_bytes: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // The table rows this buffer holds: row0 .. row0 + n_rows.
+    row0: u32,
+    n_rows: u32,
 }
 
 struct Step {
@@ -34,8 +36,12 @@ fn get_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
     if (b >= step.n_tokens) {
         return;
     }
+    let token = tokens[b];
+    if (token < p.row0 || token - p.row0 >= p.n_rows) {
+        return;
+    }
     let units = p.cols / 32u;
-    let row_base = tokens[b] * p.row_bytes;
+    let row_base = (token - p.row0) * p.row_bytes;
     let out_base = b * (p.cols / 4u);
     for (var u = lid; u < units; u += WG) {
         let base = row_base + (u / UNITS_PER_BLOCK) * BLOCK_BYTES;

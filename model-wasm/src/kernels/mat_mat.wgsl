@@ -18,6 +18,12 @@ struct Params {
     cols: u32,
     row_bytes: u32,
     accumulate: u32,
+    // Where this dispatch's rows sit in y's rows of y_stride values (a tensor split into parts
+    // writes its rows' range).
+    y_row0: u32,
+    y_stride: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct Step {
@@ -98,7 +104,7 @@ fn mat_mat(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
         let row = row0 + r;
         if (row < p.rows) {
             for (var t = 0u; t < n_tokens; t++) {
-                let at = (t0 + t) * p.rows + row;
+                let at = (t0 + t) * p.y_stride + p.y_row0 + row;
                 let a = acc[r * T + t];
                 y[at] = select(0.0, y[at], p.accumulate != 0u) + (a.x + a.y + a.z + a.w);
             }

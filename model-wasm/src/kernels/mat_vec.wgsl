@@ -12,7 +12,8 @@ struct Params {
     row_bytes: u32,
     grid_x: u32,
     accumulate: u32,
-    _pad0: u32,
+    // First row of y this dispatch writes (a tensor split into parts writes its rows' range).
+    y_row0: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -60,6 +61,7 @@ fn mat_vec(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
         sum = partial[lid];
     }
     if (lane == 0u && row < p.rows) {
-        y[row] = select(0.0, y[row], p.accumulate != 0u) + sum;
+        let at = p.y_row0 + row;
+        y[at] = select(0.0, y[at], p.accumulate != 0u) + sum;
     }
 }

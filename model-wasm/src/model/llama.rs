@@ -28,6 +28,9 @@ pub struct ModelOptions {
     /// Prompt tokens run per prefill step (rounded up to a multiple of
     /// [`ops::MAT_MAT_TOKENS`]); 1 feeds the prompt through the decode step, token by token.
     pub prefill_batch: u32,
+    /// Largest weight buffer to bind, below the adapter's `maxStorageBufferBindingSize` (tests
+    /// set it to exercise splitting); a larger tensor is split into row parts.
+    pub max_weight_binding: Option<u64>,
 }
 
 impl Default for ModelOptions {
@@ -37,6 +40,7 @@ impl Default for ModelOptions {
             numerics: Numerics::llama_cpp(),
             upload_chunk: 8 << 20,
             prefill_batch: 64,
+            max_weight_binding: None,
         }
     }
 }
@@ -74,9 +78,17 @@ impl Numerics {
     }
 }
 
-/// A weight matrix (or vector) resident on the GPU in its GGUF byte layout.
-struct Weight {
+/// Rows `first_row..first_row + rows` of a weight, in one storage buffer.
+struct WeightPart {
     buf: wgpu::Buffer,
+    first_row: u32,
+    rows: u32,
+}
+
+/// A weight matrix (or vector) resident on the GPU in its GGUF byte layout: one buffer, or
+/// several row parts when it exceeds the largest buffer the adapter can bind.
+struct Weight {
+    parts: Vec<WeightPart>,
     dtype: GgmlDType,
     /// Output features (ggml `ne1`).
     rows: u32,
@@ -226,7 +238,16 @@ fn check_shape(info: &TensorInfo, expected: &[u64]) -> Result<(), ModelError> {
     Ok(())
 }
 
-/// Streams one tensor from `source` into a new storage buffer.
+/// Rows per part when a `rows`-row tensor of `row_bytes`-byte rows must be split into
+/// buffers of at most `limit` bytes (a multiple of 4 rows, so every part starts word-aligned),
+/// or `None` when one row block does not fit.
+fn rows_per_part(rows: u64, row_bytes: u64, limit: u64) -> Option<u64> {
+    let per = (limit / row_bytes) / 4 * 4;
+    (per > 0).then_some(per.min(rows))
+}
+
+/// Streams one tensor from `source` into new storage buffers: one, or row parts of at most
+/// `limit` bytes when it is larger.
 async fn upload<S: ByteSource>(
     gpu: &Gpu,
     content: &Content,
@@ -234,42 +255,75 @@ async fn upload<S: ByteSource>(
     name: &str,
     shape: &[u64],
     chunk: usize,
+    limit: u64,
 ) -> Result<Weight, ModelError> {
     let info = content.tensor(name)?;
     check_shape(info, shape)?;
-    let size = info.n_bytes.div_ceil(4) * 4;
-    if size > gpu.summary.max_storage_buffer_binding_size {
-        return Err(crate::gpu::GpuError::BufferTooLarge {
-            what: name.to_string(),
-            needed: size,
-            limit: gpu.summary.max_storage_buffer_binding_size,
+    let (rows, cols) = info.rows_cols();
+    let row_bytes = info.n_bytes / rows.max(1);
+    let too_large = || crate::gpu::GpuError::BufferTooLarge {
+        what: name.to_string(),
+        needed: info.n_bytes,
+        limit,
+    };
+    let per_part = if info.n_bytes.div_ceil(4) * 4 <= limit {
+        rows
+    } else {
+        rows_per_part(rows, row_bytes, limit).ok_or_else(too_large)?
+    };
+    let parts: Vec<WeightPart> = (0..rows.div_ceil(per_part))
+        .map(|i| {
+            let first_row = i * per_part;
+            let part_rows = per_part.min(rows - first_row);
+            WeightPart {
+                buf: gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(name),
+                    size: (part_rows * row_bytes).div_ceil(4) * 4,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }),
+                first_row: first_row as u32,
+                rows: part_rows as u32,
+            }
+        })
+        .collect();
+    let part_bytes = per_part * row_bytes;
+    let write = |buf: &wgpu::Buffer, offset: u64, bytes: &[u8]| {
+        if bytes.len() % 4 == 0 {
+            gpu.queue.write_buffer(buf, offset, bytes);
+        } else {
+            let mut padded = bytes.to_vec();
+            padded.resize(bytes.len().div_ceil(4) * 4, 0);
+            gpu.queue.write_buffer(buf, offset, &padded);
         }
-        .into());
-    }
-    let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(name),
-        size,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
+    };
     content
-        .read_tensor_chunked(source, info, chunk, |offset, bytes| {
-            if bytes.len() % 4 == 0 {
-                gpu.queue.write_buffer(&buf, offset, bytes);
-            } else {
-                let mut padded = bytes.to_vec();
-                padded.resize(bytes.len().div_ceil(4) * 4, 0);
-                gpu.queue.write_buffer(&buf, offset, &padded);
+        .read_tensor_chunked(source, info, chunk, |mut offset, mut bytes| {
+            // A piece may straddle parts: write each part its share.
+            while !bytes.is_empty() {
+                let part = (offset / part_bytes) as usize;
+                let within = offset % part_bytes;
+                let n = (part_bytes - within).min(bytes.len() as u64) as usize;
+                write(&parts[part].buf, within, &bytes[..n]);
+                offset += n as u64;
+                bytes = &bytes[n..];
             }
         })
         .await?;
-    let (rows, cols) = info.rows_cols();
     Ok(Weight {
-        buf,
+        parts,
         dtype: info.dtype,
         rows: rows as u32,
         cols: cols as u32,
     })
+}
+
+impl Weight {
+    /// The buffer of a weight that is never split (norm vectors).
+    fn buf(&self) -> &wgpu::Buffer {
+        assert_eq!(self.parts.len(), 1, "a split vector");
+        &self.parts[0].buf
+    }
 }
 
 impl Model {
@@ -299,8 +353,13 @@ impl Model {
             c.vocab as u64,
         );
         let chunk = options.upload_chunk;
+        let limit = gpu
+            .summary
+            .max_storage_buffer_binding_size
+            .min(gpu.summary.max_buffer_size)
+            .min(options.max_weight_binding.unwrap_or(u64::MAX));
         let mut load = async |name: String, shape: &[u64]| {
-            upload(gpu, content, source, &name, shape, chunk).await
+            upload(gpu, content, source, &name, shape, chunk, limit).await
         };
         let token_embd = load("token_embd.weight".into(), &[dim, vocab]).await?;
         let mut layers = Vec::with_capacity(c.n_layer as usize);
@@ -785,16 +844,24 @@ impl Planner<'_> {
     /// x = embed(tokens); for each layer { x += attention(rms_norm(x)); x += ffn(rms_norm(x)) }
     fn layers(&self, w: &Weights) -> Vec<Dispatch> {
         let (a, c) = (self.act, self.config);
-        let mut plan = vec![self.kernels.get_rows(
-            self.gpu,
-            w.token_embd.dtype,
-            &w.token_embd.buf,
-            self.tokens,
-            &a.x,
-            c.dim,
-            self.batch(),
-            self.step,
-        )];
+        let mut plan: Vec<Dispatch> = w
+            .token_embd
+            .parts
+            .iter()
+            .map(|part| {
+                self.kernels.get_rows(
+                    self.gpu,
+                    w.token_embd.dtype,
+                    &part.buf,
+                    self.tokens,
+                    &a.x,
+                    c.dim,
+                    self.batch(),
+                    part.first_row..part.first_row + part.rows,
+                    self.step,
+                )
+            })
+            .collect();
         for (l, layer) in w.layers.iter().enumerate() {
             plan.push(self.rms_norm(&layer.attn_norm));
             plan.extend(self.attention(l, layer));
@@ -811,7 +878,7 @@ impl Planner<'_> {
         let mut plan = vec![self.rms_norm(&w.output_norm)];
         let output = w.output.as_ref().unwrap_or(&w.token_embd);
         plan.extend(self.quantize_for(&[output], &a.h, &a.h_q8, c.dim));
-        plan.push(self.linear(output, &a.h, &a.h_q8, &out.logits, false));
+        plan.extend(self.linear(output, &a.h, &a.h_q8, &out.logits, false));
         plan.push(
             self.kernels
                 .argmax(self.gpu, &out.logits, &out.next_token, c.vocab),
@@ -824,7 +891,7 @@ impl Planner<'_> {
         self.kernels.rms_norm(
             self.gpu,
             &self.act.x,
-            &weight.buf,
+            weight.buf(),
             &self.act.h,
             self.config.dim,
             self.config.rms_eps,
@@ -856,10 +923,10 @@ impl Planner<'_> {
             )
             .into_iter()
             .collect();
+        plan.extend(self.linear(&layer.wq, &a.h, &a.h_q8, &a.q, false));
+        plan.extend(self.linear(&layer.wk, &a.h, &a.h_q8, &a.k, false));
+        plan.extend(self.linear(&layer.wv, &a.h, &a.h_q8, &a.v, false));
         plan.extend([
-            self.linear(&layer.wq, &a.h, &a.h_q8, &a.q, false),
-            self.linear(&layer.wk, &a.h, &a.h_q8, &a.k, false),
-            self.linear(&layer.wv, &a.h, &a.h_q8, &a.v, false),
             k.rope(
                 self.gpu,
                 &a.q,
@@ -904,7 +971,7 @@ impl Planner<'_> {
             ),
         ]);
         plan.extend(self.quantize_for(&[&layer.wo], &a.attn, &a.attn_q8, c.dim * batch));
-        plan.push(self.linear(&layer.wo, &a.attn, &a.attn_q8, &a.x, true));
+        plan.extend(self.linear(&layer.wo, &a.attn, &a.attn_q8, &a.x, true));
         plan
     }
 
@@ -915,14 +982,14 @@ impl Planner<'_> {
             .quantize_for(&[&layer.w_gate, &layer.w_up], &a.h, &a.h_q8, c.dim * rows)
             .into_iter()
             .collect();
-        plan.extend([
-            self.linear(&layer.w_gate, &a.h, &a.h_q8, &a.gate, false),
-            self.linear(&layer.w_up, &a.h, &a.h_q8, &a.up, false),
+        plan.extend(self.linear(&layer.w_gate, &a.h, &a.h_q8, &a.gate, false));
+        plan.extend(self.linear(&layer.w_up, &a.h, &a.h_q8, &a.up, false));
+        plan.push(
             self.kernels
                 .swiglu(self.gpu, &a.gate, &a.up, &a.act, c.ffn_dim * rows),
-        ]);
+        );
         plan.extend(self.quantize_for(&[&layer.w_down], &a.act, &a.act_q8, c.ffn_dim * rows));
-        plan.push(self.linear(&layer.w_down, &a.act, &a.act_q8, &a.x, true));
+        plan.extend(self.linear(&layer.w_down, &a.act, &a.act_q8, &a.x, true));
         plan
     }
 
@@ -956,25 +1023,43 @@ impl Planner<'_> {
         x_q8: &wgpu::Buffer,
         y: &wgpu::Buffer,
         accumulate: bool,
-    ) -> Dispatch {
+    ) -> Vec<Dispatch> {
         let input = if self.wants_q8(w) { x_q8 } else { x };
-        if self.batch() == 1 && !self.kernels.geometry.decode_with_mat_mat {
-            self.kernels.mat_vec(
-                self.gpu, w.dtype, &w.buf, input, y, w.rows, w.cols, accumulate,
-            )
-        } else {
-            self.kernels.mat_mat(
-                self.gpu,
-                w.dtype,
-                &w.buf,
-                input,
-                y,
-                w.rows,
-                w.cols,
-                self.batch(),
-                accumulate,
-                self.step,
-            )
-        }
+        // A split weight is one dispatch per row part, each writing its range of y.
+        w.parts
+            .iter()
+            .map(|part| {
+                if self.batch() == 1 && !self.kernels.geometry.decode_with_mat_mat {
+                    self.kernels.mat_vec_into(
+                        self.gpu,
+                        w.dtype,
+                        &part.buf,
+                        input,
+                        y,
+                        part.rows,
+                        w.cols,
+                        accumulate,
+                        part.first_row,
+                    )
+                } else {
+                    self.kernels.mat_mat(
+                        self.gpu,
+                        w.dtype,
+                        &part.buf,
+                        input,
+                        y,
+                        part.rows,
+                        w.cols,
+                        self.batch(),
+                        accumulate,
+                        ops::OutRows {
+                            first: part.first_row,
+                            stride: w.rows,
+                        },
+                        self.step,
+                    )
+                }
+            })
+            .collect()
     }
 }

@@ -101,7 +101,8 @@ pub struct MatVecParams {
     pub row_bytes: u32,
     pub grid_x: u32,
     pub accumulate: u32,
-    pub _pad: [u32; 3],
+    pub y_row0: u32,
+    pub _pad: [u32; 2],
 }
 
 /// The `mat_mat.wgsl` uniform.
@@ -112,6 +113,9 @@ pub struct MatMatParams {
     pub cols: u32,
     pub row_bytes: u32,
     pub accumulate: u32,
+    pub y_row0: u32,
+    pub y_stride: u32,
+    pub _pad: [u32; 2],
 }
 
 /// The `get_rows.wgsl` uniform.
@@ -120,7 +124,26 @@ pub struct MatMatParams {
 pub struct GetRowsParams {
     pub cols: u32,
     pub row_bytes: u32,
-    pub _pad: [u32; 2],
+    pub row0: u32,
+    pub n_rows: u32,
+}
+
+/// Where a matrix kernel's output rows go: `first`.. in rows of `stride` values (a tensor split
+/// into row parts writes each part's range of the whole output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutRows {
+    pub first: u32,
+    pub stride: u32,
+}
+
+impl OutRows {
+    /// The whole output of a `rows`-row matrix.
+    pub fn all(rows: u32) -> OutRows {
+        OutRows {
+            first: 0,
+            stride: rows,
+        }
+    }
 }
 
 /// The `norm.wgsl` uniform.
@@ -496,6 +519,24 @@ impl Kernels {
         cols: u32,
         accumulate: bool,
     ) -> Dispatch {
+        self.mat_vec_into(gpu, dtype, w, x, y, rows, cols, accumulate, 0)
+    }
+
+    /// As [`Kernels::mat_vec`], writing `y[y_row0..y_row0 + rows]`.
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    pub fn mat_vec_into(
+        &self,
+        gpu: &Gpu,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        rows: u32,
+        cols: u32,
+        accumulate: bool,
+        y_row0: u32,
+    ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
         assert!(
             cols.is_multiple_of(elems),
@@ -508,7 +549,8 @@ impl Kernels {
             row_bytes: cols / elems * bytes,
             grid_x: gx,
             accumulate: accumulate as u32,
-            _pad: [0; 3],
+            y_row0,
+            _pad: [0; 2],
         };
         let pipeline = self
             .mat_vec
@@ -540,6 +582,7 @@ impl Kernels {
         cols: u32,
         batch: u32,
         accumulate: bool,
+        out: OutRows,
         step: &wgpu::Buffer,
     ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
@@ -563,6 +606,9 @@ impl Kernels {
             cols,
             row_bytes: cols / elems * bytes,
             accumulate: accumulate as u32,
+            y_row0: out.first,
+            y_stride: out.stride,
+            _pad: [0; 2],
         };
         let pipeline = self
             .mat_mat
@@ -579,8 +625,9 @@ impl Kernels {
         )
     }
 
-    /// Row b of `out` = row `tokens[b]` of the `vocab x cols` table `w`, for the step's
-    /// tokens (`batch` rows planned, `step.n_tokens` run).
+    /// Row b of `out` = row `tokens[b]` of the `vocab x cols` table, for the step's tokens
+    /// (`batch` rows planned, `step.n_tokens` run); `w` holds table rows `rows` (all of them,
+    /// or one part of a split table: tokens outside are left to the other parts).
     #[allow(clippy::too_many_arguments)]
     #[track_caller]
     pub fn get_rows(
@@ -592,6 +639,7 @@ impl Kernels {
         out: &wgpu::Buffer,
         cols: u32,
         batch: u32,
+        rows: std::ops::Range<u32>,
         step: &wgpu::Buffer,
     ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
@@ -602,7 +650,8 @@ impl Kernels {
         let params = GetRowsParams {
             cols,
             row_bytes: cols / elems * bytes,
-            _pad: [0; 2],
+            row0: rows.start,
+            n_rows: rows.end - rows.start,
         };
         let pipeline = self
             .get_rows

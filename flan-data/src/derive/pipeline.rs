@@ -178,6 +178,13 @@ pub fn merge_plan(ds: &Dataset, rows: Vec<Sample>, tag: &str) -> Merge {
     merge
 }
 
+/// Parses a seed: a whole number from 0 to 2^64 - 1.
+pub fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("the seed must be a whole number ≥ 0, got `{}`", s.trim()))
+}
+
 /// `1:0.25:0.75`.
 pub fn format_ratio(r: [f64; 3]) -> String {
     format!("{}:{}:{}", r[0], r[1], r[2])
@@ -370,6 +377,8 @@ mod tests {
         for bad in ["1:2", "1:-1:2", "0:0:0", "a:b:c", "1:NaN:1", ""] {
             assert!(parse_ratio(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_seed(" 7 "), Ok(7));
+        assert!(parse_seed("-1").is_err() && parse_seed("x").is_err());
         assert_eq!(run_tag(7, None), "s7");
         assert_eq!(run_tag(7, Some([1.0, 0.5, 0.7])), "s7-r1:0.5:0.7");
     }

@@ -207,8 +207,9 @@ fn AddedRows(
     view! {
         <p class="small" data-testid="pipeline-added">
             <strong data-testid="pipeline-added-count">{format!("{count} new rows added")}</strong>
+            " (marked derived, with "<code>"derived_from"</code>
             {format!(
-                " (marked derived, with `derived_from`; {} renamed because their id was taken by other content); {} identical to rows already loaded, not added again. ",
+                "; {} renamed because their id was taken by other content); {} identical to rows already loaded, not added again. ",
                 added.renamed, added.identical
             )}
             {links}

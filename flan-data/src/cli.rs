@@ -11,8 +11,8 @@ use flan_data::derive::negatives::negatives;
 use flan_data::derive::react::{agentinstruct_react, toolbench_react};
 use flan_data::derive::rebalance::{rebalance, DEFAULT_RATIO};
 use flan_data::derive::sources::{
-    agentinstruct_to_flan, detect, toolbench_answer, toolbench_answer_to_flan,
-    toolbench_query_file, SourceKind,
+    agentinstruct_to_flan, detect, query_from_row, toolbench_answer, toolbench_answer_to_flan,
+    toolbench_query, SourceKind,
 };
 use flan_data::derive::tflan::tflan;
 use flan_data::derive::Rng;
@@ -530,7 +530,7 @@ fn cmd_convert(raw: &[String]) -> CliResult<i32> {
 
 const NEGATIVES: Spec = Spec {
     name: "negatives",
-    usage: "USAGE: flan-data negatives [--seed S] [--out FILE] QUERY_FILE...\n\nMakes negative samples (arXiv 2403.12881 §3.3) from ToolBench query files (G1_query.json, ...):\nfor each query one row with no tools offered and one with only another query's unrelated tools.\n  --seed S     RNG seed for picking the unrelated tools (default 42)\n  --out FILE   output file (default stdout)",
+    usage: "USAGE: flan-data negatives [--seed S] [--out FILE] QUERY_FILE...\n\nMakes negative samples (arXiv 2403.12881 §3.3) from ToolBench query files (G1_query.json, ...)\nor Agent-FLAN JSONL holding ToolBench query rows (an `api_list`, as in the default data):\nfor each query one row with no tools offered and one with only another query's unrelated tools.\n  --seed S     RNG seed for picking the unrelated tools (default 42)\n  --out FILE   output file (default stdout)",
     options: &["seed", "out"],
     switches: &[],
 };
@@ -541,16 +541,30 @@ fn cmd_negatives(raw: &[String]) -> CliResult<i32> {
     };
     let mut queries = Vec::new();
     for path in args.files(&NEGATIVES)? {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
         let name = file_name(path);
         let group = name
             .split('_')
             .next()
             .filter(|g| g.starts_with('G'))
             .unwrap_or("G");
-        let q = toolbench_query_file(&text, group)
-            .map_err(|e| format!("{path}: {e} (expected a ToolBench G*_query.json array)"))?;
-        queries.extend(q);
+        for (i, value) in read_json_values(path)?.iter().enumerate() {
+            let query = match detect(value) {
+                Ok(SourceKind::ToolbenchQuery) => Some(
+                    toolbench_query(value, group)
+                        .map_err(|e| format!("{path}: query {}: {e}", i + 1))?,
+                ),
+                // Agent-FLAN rows (e.g. the default data): the ToolBench query rows among them.
+                Ok(SourceKind::Conversation) => Sample::from_value(value.clone(), "")
+                    .ok()
+                    .as_ref()
+                    .and_then(query_from_row),
+                _ => None,
+            };
+            queries.extend(query);
+        }
+    }
+    if queries.is_empty() {
+        return Err("no ToolBench query found (expected G*_query.json arrays, or Agent-FLAN rows with an `api_list`)".into());
     }
     let rows = negatives(&queries, args.seed()?);
     let mut out = output(&args)?;
@@ -581,19 +595,7 @@ const REBALANCE: Spec = Spec {
 };
 
 fn parse_ratio(s: &str) -> CliResult<[f64; 3]> {
-    let parts: Vec<f64> = s
-        .split(':')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("--ratio must look like 1:0.25:0.75, got `{s}`"))?;
-    match parts.as_slice() {
-        [a, b, c] if parts.iter().all(|x| x.is_finite() && *x >= 0.0) && *a + *b + *c > 0.0 => {
-            Ok([*a, *b, *c])
-        }
-        _ => Err(format!(
-            "--ratio needs three non-negative numbers like 1:0.25:0.75, got `{s}`"
-        )),
-    }
+    flan_data::derive::pipeline::parse_ratio(s).map_err(|e| format!("--ratio: {e}"))
 }
 
 fn cmd_rebalance(raw: &[String]) -> CliResult<i32> {

@@ -8,6 +8,7 @@ use crate::derive::react::{agentinstruct_react, toolbench_react};
 use crate::derive::rebalance::{rebalance, RebalanceReport, DEFAULT_RATIO};
 use crate::derive::sources::{
     agentinstruct_to_flan, toolbench_answer, toolbench_answer_to_flan, toolbench_query_file,
+    toolbench_query_row,
 };
 use crate::derive::tflan::tflan;
 use crate::error::FlanError;
@@ -92,8 +93,9 @@ pub struct DefaultBuild {
     pub skipped: Vec<String>,
 }
 
-/// Builds the default dataset: the shipped real rows in Agent-FLAN shape (published), then the
-/// rows derived from them: ReAct, T-FLAN, negatives, and the T-FLAN rows rebalanced.
+/// Builds the default dataset: the shipped real rows in Agent-FLAN shape (published: AgentInstruct
+/// trajectories, ToolBench answers, ToolBench queries with their API lists), then the rows
+/// derived from them: ReAct, T-FLAN, negatives, and the T-FLAN rows rebalanced.
 pub fn build_default(src: &SourceFiles, seed: u64) -> Result<DefaultBuild, FlanError> {
     let mut published = Vec::new();
     let mut skipped = Vec::new();
@@ -143,6 +145,15 @@ pub fn build_default(src: &SourceFiles, seed: u64) -> Result<DefaultBuild, FlanE
     let mut queries = Vec::new();
     for (group, text) in &src.toolbench_queries {
         queries.extend(toolbench_query_file(text, group)?);
+        // The queries themselves, so the page can derive negatives from the loaded rows.
+        let values: Vec<Value> =
+            serde_json::from_str(text).map_err(|e| FlanError::InvalidJson {
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        for v in &values {
+            published.push(toolbench_query_row(v, group)?);
+        }
     }
     let negative_rows = negatives(&queries, seed);
     let (rebalanced, report) = rebalance(&tflan_rows, DEFAULT_RATIO, seed);
@@ -196,7 +207,10 @@ pub(crate) mod tests {
         }
         let all = ds.filter(&Query::default()).unwrap();
         let prov = &all.counts[&FacetKind::Provenance];
-        assert_eq!(prov[Provenance::Published.code() as usize], 24 + 13);
+        // 24 AgentInstruct rows, 13 ToolBench answers, 10 ToolBench queries.
+        assert_eq!(prov[Provenance::Published.code() as usize], 24 + 13 + 10);
+        let queries = crate::derive::pipeline::queries_of(&build.rows);
+        assert_eq!(queries.len(), 10);
         assert!(prov[Provenance::Derived.code() as usize] > 100);
         let neg = &all.counts[&FacetKind::Negative];
         assert_eq!(neg[Negative::NoTools as usize], 10);

@@ -152,3 +152,54 @@ fn generate_streams_valid_rows_and_stats_reads_them() {
         std::fs::read(&again).unwrap()
     );
 }
+
+#[test]
+fn negatives_from_the_default_data_equal_those_from_the_query_files() {
+    let from_rows = tmp("neg-rows.jsonl");
+    let o = run(&[
+        "negatives",
+        "--seed",
+        "42",
+        "--out",
+        from_rows.to_str().unwrap(),
+        repo("../public/data/default.jsonl").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("queries read"),
+        "{}",
+        text(&o.stderr)
+    );
+    let from_files = tmp("neg-files.jsonl");
+    let q = |g: &str| {
+        repo(&format!(
+            "../public/data/sources/toolbench/instruction/{g}_query.json"
+        ))
+    };
+    let o = run(&[
+        "negatives",
+        "--out",
+        from_files.to_str().unwrap(),
+        q("G1").to_str().unwrap(),
+        q("G2").to_str().unwrap(),
+        q("G3").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let a = std::fs::read_to_string(&from_rows).unwrap();
+    assert_eq!(a, std::fs::read_to_string(&from_files).unwrap());
+    assert_eq!(
+        a.lines()
+            .filter(|l| l.contains("\"negative_no_tools\""))
+            .count(),
+        10
+    );
+    // A file without any query is an error, not an empty output.
+    let none = run(&[
+        "negatives",
+        repo("../public/data/sources/agentinstruct/os.sample.jsonl")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(none.status.code(), Some(2), "{}", text(&none.stderr));
+    assert!(text(&none.stderr).contains("no ToolBench query found"));
+}

@@ -3,6 +3,7 @@ pub mod histogram;
 pub mod labeling;
 pub mod model_picker;
 pub mod open_data;
+pub mod pipeline_panel;
 pub mod probe_panel;
 pub mod sample_view;
 pub mod virtual_list;

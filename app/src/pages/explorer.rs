@@ -12,6 +12,7 @@ use crate::components::labeling::{
     SAMPLE_KEYS,
 };
 use crate::components::open_data::{on_drag_over, on_drop_files, OpenData};
+use crate::components::pipeline_panel::PipelinePanel;
 use crate::components::sample_view::{
     capability_class, offered_tool_rows, ToolTable, TurnBubble, WhyList,
 };
@@ -23,7 +24,7 @@ use crate::url_state::ExplorerState;
 const ROW_HEIGHT: f64 = 58.0;
 
 /// Source name of rows derived in the browser from the sample view.
-const DERIVED_IN_BROWSER: &str = "derived in this browser";
+pub(crate) const DERIVED_IN_BROWSER: &str = "derived in this browser";
 
 /// The filter's output plus how long it took, for the results header.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +214,8 @@ pub fn ExplorerPage() -> impl IntoView {
         <div class="explorer-page" data-testid="explorer-page" on:dragover=on_drag_over on:drop=move |ev| drop_files(ev)>
             <HelpOverlay open=help/>
             <OpenData/>
+            // Negatives and rebalancing on the loaded rows (paper §3.3, §3.2), via flan-data.
+            <PipelinePanel state=state matches=Signal::derive(move || filtered.with(|f| f.result.as_ref().map(|r| r.matches.clone()).unwrap_or_default()))/>
             <div class="explorer">
                 <FacetSidebar state=state filtered=filtered/>
                 <section class="results-pane">

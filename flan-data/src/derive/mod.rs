@@ -11,10 +11,13 @@
 //! * [`negatives`]: ToolBench queries → negative samples ([`Rule::NegativeNoTools`],
 //!   [`Rule::NegativeIrrelevantTools`]);
 //! * [`rebalance`]: capability rebalancing by ratio with a seed ([`Rule::Rebalance`]);
-//! * [`offer`]: which of these the sample view offers for a row, by its source.
+//! * [`offer`]: which of these the sample view offers for a row, by its source;
+//! * [`pipeline`]: negatives and rebalancing run on loaded rows (the page's derive panel), and
+//!   how their output joins the loaded rows.
 
 pub mod negatives;
 pub mod offer;
+pub mod pipeline;
 pub mod react;
 pub mod rebalance;
 pub mod sources;

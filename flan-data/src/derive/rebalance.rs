@@ -36,7 +36,51 @@ pub struct RebalanceReport {
     pub turns_masked: usize,
 }
 
+/// One capability's line of the before/after token table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TokenRow {
+    pub capability: Capability,
+    pub before: u64,
+    pub after: u64,
+    /// Probability one of its assistant turns kept its loss.
+    pub keep_probability: f64,
+    /// Tokens relative to reasoning's, before and after (`None` when reasoning has none).
+    pub relative_before: Option<f64>,
+    pub relative_after: Option<f64>,
+    /// Target relative to reasoning (`None` for instruction following, which is not rebalanced,
+    /// or a zero reasoning target).
+    pub target: Option<f64>,
+}
+
 impl RebalanceReport {
+    /// The before/after table, one row per capability (code order), for the page.
+    pub fn token_rows(&self) -> Vec<TokenRow> {
+        let relative = |t: &[u64; 4], i: usize| (t[0] > 0).then(|| t[i] as f64 / t[0] as f64);
+        Capability::ALL
+            .iter()
+            .map(|&c| {
+                let i = c as usize;
+                TokenRow {
+                    capability: c,
+                    before: self.tokens_before[i],
+                    after: self.tokens_after[i],
+                    keep_probability: self.keep_probability[i],
+                    relative_before: relative(&self.tokens_before, i),
+                    relative_after: relative(&self.tokens_after, i),
+                    target: (i < 3 && self.ratio[0] > 0.0).then(|| self.ratio[i] / self.ratio[0]),
+                }
+            })
+            .collect()
+    }
+
+    /// Total approximate trained tokens before and after.
+    pub fn totals(&self) -> (u64, u64) {
+        (
+            self.tokens_before.iter().sum(),
+            self.tokens_after.iter().sum(),
+        )
+    }
+
     /// Summary table (CLI).
     pub fn table(&self) -> String {
         let mut out = format!(
@@ -184,5 +228,19 @@ mod tests {
         // Same seed, same result; another seed, (almost surely) another mask.
         assert_eq!(rebalance(&rows, DEFAULT_RATIO, 11).0, out);
         assert!(report.table().contains("tokens before"));
+        let table = report.token_rows();
+        assert_eq!(table.len(), 4);
+        assert_eq!(table[0].relative_before, Some(1.0));
+        assert_eq!(table[1].target, Some(0.25));
+        assert_eq!(table[3].target, None);
+        assert_eq!(table[2].before, report.tokens_before[2]);
+        let (before, after) = report.totals();
+        assert_eq!(before, table.iter().map(|r| r.before).sum::<u64>());
+        assert!(after < before);
+        // The after shares are nearer the target than the before shares.
+        let off = |r: &TokenRow, v: Option<f64>| (v.unwrap() - r.target.unwrap()).abs();
+        assert!(
+            off(&table[2], table[2].relative_after) <= off(&table[2], table[2].relative_before)
+        );
     }
 }

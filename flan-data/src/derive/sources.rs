@@ -358,6 +358,51 @@ pub fn toolbench_query_file(text: &str, group: &str) -> Result<Vec<ToolbenchQuer
     values.iter().map(|v| toolbench_query(v, group)).collect()
 }
 
+/// Source file of a query group's rows (`G1` → `toolbench/instruction/G1_query.json`).
+pub fn toolbench_query_file_name(group: &str) -> String {
+    format!("toolbench/instruction/{group}_query.json")
+}
+
+/// ToolBench query → published Agent-FLAN-shaped row, so loaded data carries what negatives are
+/// derived from: id `toolbench_{group}_query_{query_id}`, one user turn with the query verbatim
+/// (`loss: false`: there is no answer to train on), and the query object's other keys
+/// (`api_list`, `relevant APIs`, `query_id`, ...) verbatim as row fields. [`query_from_row`]
+/// reads it back.
+pub fn toolbench_query_row(value: &Value, group: &str) -> Result<Sample, FlanError> {
+    let query = toolbench_query(value, group)?;
+    let obj = value.as_object().ok_or(FlanError::NotAnObject {
+        found: json_type_name(value),
+    })?;
+    let mut sample = Sample::new(
+        query.source_id,
+        vec![crate::model::Turn::new(Role::User, query.query).with_loss(false)],
+    );
+    for (k, v) in obj {
+        if k != "query" {
+            sample.extra.insert(k.clone(), v.clone());
+        }
+    }
+    sample.source = Some(toolbench_query_file_name(group));
+    Ok(sample)
+}
+
+/// The ToolBench query a loaded row holds (a [`toolbench_query_row`]: published, with an
+/// `api_list` and a user turn), with the row's id as `source_id`; `None` for any other row.
+pub fn query_from_row(sample: &Sample) -> Option<ToolbenchQuery> {
+    if sample.is_derived() || !sample.extra.contains_key("api_list") {
+        return None;
+    }
+    let user = sample.conversation.iter().find(|t| t.role == Role::User)?;
+    let mut obj = sample.extra.clone();
+    obj.insert("query".into(), Value::String(user.content.clone()));
+    if !obj.contains_key("query_id") {
+        obj.insert("query_id".into(), Value::String(sample.id.clone()));
+    }
+    let mut query = toolbench_query(&Value::Object(obj), "").ok()?;
+    query.source_id = sample.id.clone();
+    Some(query)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -418,6 +463,38 @@ pub(crate) mod tests {
         assert_eq!(q[0].apis[0].function_name(), "checkhealth_for_squake");
         let tool = q[0].apis[0].to_tool_json();
         assert_eq!(tool["name"], "checkhealth_for_squake");
+    }
+
+    #[test]
+    fn query_rows_keep_the_query_and_read_back() {
+        let text =
+            std::fs::read_to_string(source_path("toolbench/instruction/G2_query.json")).unwrap();
+        let values: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let row = toolbench_query_row(&values[0], "G2").unwrap();
+        let direct = toolbench_query(&values[0], "G2").unwrap();
+        assert_eq!(row.id, direct.source_id);
+        assert_eq!(row.conversation.len(), 1);
+        assert_eq!(
+            row.conversation[0].content,
+            values[0]["query"].as_str().unwrap()
+        );
+        assert_eq!(row.conversation[0].loss, Some(false));
+        assert_eq!(row.extra["api_list"], values[0]["api_list"]);
+        assert_eq!(
+            row.source.as_deref(),
+            Some("toolbench/instruction/G2_query.json")
+        );
+        assert!(!row.is_derived());
+        // Through JSONL (as the page loads it) and back to the same query.
+        let back = crate::parse::parse_line(row.to_json_line().as_bytes(), 1).unwrap();
+        assert_eq!(query_from_row(&back), Some(direct));
+        // Not a query row: no api_list, or derived.
+        let mut plain = back.clone();
+        plain.extra.shift_remove("api_list");
+        assert_eq!(query_from_row(&plain), None);
+        let mut derived = back;
+        crate::derive::mark_derived(&mut derived, "x", crate::derive::Rule::React);
+        assert_eq!(query_from_row(&derived), None);
     }
 
     #[test]

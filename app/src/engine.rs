@@ -83,6 +83,8 @@ pub struct GenerateRequest {
     /// "auto", "agent_flan", "chatml" or "raw" (no template).
     pub template: String,
     pub stop: Vec<String>,
+    /// Text the reply starts with (the completion's text includes it).
+    pub reply_prefix: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,105 +1,99 @@
-//! Kernel timing on the native adapter (run: cargo test --release --test kernel_bench -- --ignored --nocapture).
+//! Matrix-kernel benchmark on the native adapter (lavapipe here): per weight type, mat-vec
+//! (the GPU decode path), one-token mat-mat tiles (the CPU-adapter decode path) and a 64-token
+//! mat-mat step (prefill), on an FFN-shaped matrix of the demo model. Prints one JSON line per
+//! type with milliseconds, GMAC/s and per-token speed-ups measured in the same run. Ignored in
+//! the test suite; `./x bench` runs it:
+//!   cargo test --release -p model-wasm --test kernel_bench -- --ignored --nocapture
+//! `AFE_TILE=rows,tokens` tries another mat-mat tile.
 #![cfg(not(target_arch = "wasm32"))]
 use model_wasm::gpu::Gpu;
-use model_wasm::ops::{self, Kernels, Step};
+use model_wasm::ops::{self, Geometry, Kernels, OutRows, Step};
 use model_wasm::quant::{random_blocks, GgmlDType, SplitMix64};
+
+const ROWS: usize = 1536;
+const COLS: usize = 576;
+const BATCH: u32 = 64;
 
 #[test]
 #[ignore]
-fn time_mat_vec_vs_mat_mat() {
-    let gpu = pollster::block_on(Gpu::new()).unwrap();
-    let dt = GgmlDType::Q4_1;
-    let geo: Vec<u32> = std::env::var("GEO")
-        .unwrap_or("8,4".into())
-        .split(',')
-        .map(|v| v.parse().unwrap())
-        .collect();
-    let k = Kernels::with_geometry(
-        &gpu,
-        &[dt, GgmlDType::F32],
-        ops::Geometry {
-            threads_per_row: 1,
-            rows_per_thread: geo[0],
-            tokens_per_thread: geo[1],
-            decode_with_mat_mat: true,
-        },
-    );
-    let kv = Kernels::with_threads_per_row(&gpu, &[dt, GgmlDType::F32], 1);
-    let (rows, cols, batch) = (1536usize, 576usize, 64u32);
-    for dt in [GgmlDType::Q4_1] {
-        let w = random_blocks(dt, rows * cols / dt.block_size() as usize, 1);
-        let w_buf = ops::bytes_buffer(&gpu, "w", &w);
-        let x = SplitMix64(2).values(cols * batch as usize);
-        let x_buf = gpu.storage_buffer("x", &x);
-        let y_buf = gpu.empty_f32_buffer("y", rows * batch as usize);
-        let step = ops::step_buffer(&gpu);
+fn mat_vec_against_mat_mat() {
+    let gpu = pollster::block_on(Gpu::new()).expect("a Vulkan adapter");
+    let mut geometry = Geometry::for_adapter(&gpu);
+    if let Ok(tile) = std::env::var("AFE_TILE") {
+        let v: Vec<u32> = tile.split(',').map(|v| v.parse().unwrap()).collect();
+        (geometry.rows_per_thread, geometry.tokens_per_thread) = (v[0], v[1]);
+    }
+    let types = [
+        GgmlDType::Q4_0,
+        GgmlDType::Q4_1,
+        GgmlDType::Q8_0,
+        GgmlDType::Q4K,
+        GgmlDType::Q6K,
+    ];
+    let tiled = Kernels::with_geometry(&gpu, &types, geometry);
+    let vec_only = Kernels::with_threads_per_row(&gpu, &types, geometry.threads_per_row);
+    let step = |n| {
+        let b = ops::step_buffer(&gpu);
         gpu.queue
-            .write_buffer(&step, 0, bytemuck::bytes_of(&Step::new(0, batch)));
-        let mv = kv.mat_vec(
-            &gpu,
-            dt,
-            &w_buf,
-            &x_buf,
-            &y_buf,
-            rows as u32,
-            cols as u32,
-            false,
-        );
-        let mm = k.mat_mat(
-            &gpu,
-            dt,
-            &w_buf,
-            &x_buf,
-            &y_buf,
-            rows as u32,
-            cols as u32,
-            batch,
-            false,
-            ops::OutRows::all(rows as u32),
-            &step,
-        );
-        let step1 = ops::step_buffer(&gpu);
-        gpu.queue
-            .write_buffer(&step1, 0, bytemuck::bytes_of(&Step::new(0, 1)));
-        let m1 = k.mat_mat(
-            &gpu,
-            dt,
-            &w_buf,
-            &x_buf,
-            &y_buf,
-            rows as u32,
-            cols as u32,
-            1,
-            false,
-            ops::OutRows::all(rows as u32),
-            &step1,
-        );
-        let time = |d: &ops::Dispatch, reps: usize| {
+            .write_buffer(&b, 0, bytemuck::bytes_of(&Step::new(0, n)));
+        b
+    };
+    let (one, batch) = (step(1), step(BATCH));
+    let time = |d: &ops::Dispatch, reps: usize| {
+        ops::submit(&gpu, &[d]);
+        gpu.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .unwrap();
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
             ops::submit(&gpu, &[d]);
-            gpu.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .unwrap();
-            let t = std::time::Instant::now();
-            for _ in 0..reps {
-                ops::submit(&gpu, &[d]);
-            }
-            gpu.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .unwrap();
-            t.elapsed().as_secs_f64() / reps as f64
+        }
+        gpu.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .unwrap();
+        t.elapsed().as_secs_f64() / reps as f64
+    };
+    for dt in types {
+        let w = random_blocks(dt, ROWS * COLS / dt.block_size() as usize, 1);
+        let w_buf = ops::bytes_buffer(&gpu, "w", &w);
+        let x_buf = gpu.storage_buffer("x", &SplitMix64(2).values(COLS * BATCH as usize));
+        let y_buf = gpu.empty_f32_buffer("y", ROWS * BATCH as usize);
+        let (r, c) = (ROWS as u32, COLS as u32);
+        let mat_vec = vec_only.mat_vec(&gpu, dt, &w_buf, &x_buf, &y_buf, r, c, false);
+        let tile = |n, s| {
+            tiled.mat_mat(
+                &gpu,
+                dt,
+                &w_buf,
+                &x_buf,
+                &y_buf,
+                r,
+                c,
+                n,
+                false,
+                OutRows::all(r),
+                s,
+            )
         };
-        let tv = time(&mv, 20);
-        let tm = time(&mm, 3);
-        let t1 = time(&m1, 20);
-        println!("mat_mat one token: {:.3} ms", t1 * 1e3);
-        let macs = (rows * cols) as f64;
+        let (decode_tile, prefill) = (tile(1, &one), tile(BATCH, &batch));
+        let t_vec = time(&mat_vec, 10);
+        let t_one = time(&decode_tile, 10);
+        let t_batch = time(&prefill, 2) / BATCH as f64;
+        let gmacs = |s: f64| (ROWS * COLS) as f64 / s / 1e9;
         println!(
-            "{{\"dtype\":\"{dt}\",\"mat_vec_ms\":{:.3},\"mat_vec_gmacs\":{:.3},\"mat_mat_ms\":{:.3},\"mat_mat_gmacs\":{:.3},\"per_token_speedup\":{:.2}}}",
-            tv * 1e3,
-            macs / tv / 1e9,
-            tm * 1e3,
-            macs * batch as f64 / tm / 1e9,
-            tv * batch as f64 / tm
+            "{}",
+            serde_json::json!({
+                "bench": "matrix_kernels",
+                "adapter": gpu.summary.name,
+                "dtype": dt.to_string(),
+                "shape": [ROWS, COLS],
+                "tile": [geometry.rows_per_thread, geometry.tokens_per_thread],
+                "mat_vec_ms": t_vec * 1e3,
+                "mat_mat_1_token_ms": t_one * 1e3,
+                "mat_mat_64_tokens_ms_per_token": t_batch * 1e3,
+                "gmac_s": {"mat_vec": gmacs(t_vec), "mat_mat_1": gmacs(t_one), "mat_mat_64": gmacs(t_batch)},
+                "speedup_over_mat_vec": {"mat_mat_1": t_vec / t_one, "mat_mat_64": t_vec / t_batch},
+            })
         );
     }
 }

@@ -405,7 +405,7 @@ mod tests {
         assert_eq!(eval("1,000,000 / 8"), 125000.0);
         assert_eq!(eval("max(3, 9, 2) + min(4, 1)"), 10.0);
         assert_eq!(eval("sqrt(144) + abs(-3)"), 15.0);
-        assert_eq!(eval("round(3.14159, 2)"), 3.14);
+        assert_eq!(eval("round(2.71828, 2)"), 2.72);
         assert_eq!(eval("log(1000)"), 3.0);
         assert_eq!(eval("2pi"), 2.0 * std::f64::consts::PI);
         assert_eq!(eval("1.5e3 + 2E-1"), 1500.2);

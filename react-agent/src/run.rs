@@ -7,8 +7,9 @@ use serde::Serialize;
 use crate::tools::{ToolContext, Toolbox};
 
 /// Generation stops at these: after `Action Input:` the model must wait for the real tool
-/// response instead of inventing one (Lagent stops on its `Response:` keyword the same way).
-pub const STOP_STRINGS: &[&str] = &["\nResponse:", "\nObservation:"];
+/// response instead of inventing one (Lagent stops on its `Response:` keyword the same way;
+/// `Observation:` is the ReAct paper's label and `Output:` one small models invent).
+pub const STOP_STRINGS: &[&str] = &["\nResponse:", "\nObservation:", "\nOutput:"];
 
 /// Observations longer than this are cut before they go back to the model.
 const MAX_OBSERVATION_CHARS: usize = 2_000;

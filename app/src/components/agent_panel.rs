@@ -24,6 +24,8 @@ pub fn AgentPanel(settings: GenSettings) -> impl IntoView {
     let question = RwSignal::new("What is 1234 multiplied by 5678?".to_string());
     let enabled = RwSignal::new(Tool::ALL.to_vec());
     let max_steps = RwSignal::new(4usize);
+    // Text each step's reply starts with; empty lets the model write the whole step.
+    let reply_prefix = RwSignal::new(String::new());
     let run = RwSignal::new(None::<AgentRun>);
     let running = RwSignal::new(false);
     let cancel = RwSignal::new(false);
@@ -56,10 +58,10 @@ pub fn AgentPanel(settings: GenSettings) -> impl IntoView {
                         content: text.to_string(),
                     })
                     .collect();
-                let completion = match engine
-                    .complete(settings.request(messages, stop.clone()))
-                    .await
-                {
+                let mut request = settings.request(messages, stop.clone());
+                // A single-line field: `\n` stands for a line break.
+                request.reply_prefix = reply_prefix.get_untracked().replace("\\n", "\n");
+                let completion = match engine.complete(request).await {
                     Ok(c) => c,
                     Err(e) => break format!("Stopped: {e}"),
                 };
@@ -123,6 +125,13 @@ pub fn AgentPanel(settings: GenSettings) -> impl IntoView {
                 <label class="small">"step limit "
                     <input type="number" min="1" max="12" style="width: 4em" data-testid="step-limit" prop:value=move || max_steps.get().to_string()
                         on:input=move |ev| { if let Ok(n) = event_target_value(&ev).parse::<usize>() { max_steps.set(n.clamp(1, 12)) } }/>
+                </label>
+            </div>
+            <div class="open-row">
+                <label class="small grow" title="Each step's reply starts with this text and the model continues it. Models too small to follow the ReAct format unprompted (such as the demo model) can be steered with, for example, Thought: or a whole Action: line. Write \\n for a line break.">"reply starts with "
+                    <input type="text" class="mono" style="width: 70%" data-testid="agent-reply-prefix" placeholder="(nothing: the model writes the whole step)"
+                        prop:value=move || reply_prefix.get()
+                        on:input=move |ev| reply_prefix.set(event_target_value(&ev))/>
                 </label>
             </div>
             <div class="open-row">

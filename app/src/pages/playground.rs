@@ -48,6 +48,7 @@ impl GenSettings {
             },
             template: self.template.get_untracked(),
             stop,
+            reply_prefix: String::new(),
         }
     }
 }

@@ -50,6 +50,10 @@ mod worker {
         /// model before it invents a tool response).
         #[serde(default)]
         stop: Vec<String>,
+        /// Text the reply starts with: appended to the prompt, and the start of the reply's
+        /// text (steers models too small to follow a format unprompted).
+        #[serde(default)]
+        reply_prefix: String,
     }
 
     #[derive(Deserialize, Clone, Copy)]
@@ -284,11 +288,12 @@ mod worker {
             .collect();
         // "raw": plain text completion of the messages' text, no chat markers.
         let raw = request.template == "raw";
-        let prompt = if raw {
+        let mut prompt: String = if raw {
             messages.iter().map(|m| m.content.as_str()).collect()
         } else {
             template.render(&messages, true)
         };
+        prompt.push_str(&request.reply_prefix);
         let ids = tokenizer.encode(&prompt, true);
         if ids.is_empty() {
             return Err("the prompt is empty".into());
@@ -319,7 +324,7 @@ mod worker {
             .collect();
         STOP.with(|s| s.set(false));
         let mut decoder = StreamDecoder::continuation();
-        let mut text = String::new();
+        let mut text = request.reply_prefix.clone();
         let start = now();
         let mut first_token_at = None;
         let mut produced = 0usize;

@@ -35,6 +35,8 @@ mod native {
         chat: bool,
         template: Option<String>,
         system: Option<String>,
+        /// With --chat: text the assistant's reply starts with (generation continues it).
+        reply_prefix: String,
         n: usize,
         bench: bool,
         profile: bool,
@@ -44,7 +46,7 @@ mod native {
     }
 
     const USAGE: &str = "usage: flan-infer --model M.gguf (--prompt TEXT | --ids 1,2,3) [--chat] \
-                         [--template chatml|agent-flan] [--system TEXT] [-n 64] [--ctx 2048] [--temp T --top-k K --top-p P --seed S] [--bench] [--profile]";
+                         [--template chatml|agent-flan] [--system TEXT] [--reply-prefix TEXT] [-n 64] [--ctx 2048] [--temp T --top-k K --top-p P --seed S] [--bench] [--profile]";
 
     fn parse() -> Result<Args, String> {
         let mut a = Args {
@@ -73,6 +75,7 @@ mod native {
                 "--chat" => a.chat = true,
                 "--template" => a.template = Some(val()?),
                 "--system" => a.system = Some(val()?),
+                "--reply-prefix" => a.reply_prefix = val()?,
                 "-n" => a.n = val()?.parse().map_err(|e| format!("-n: {e}"))?,
                 "--ctx" => a.max_ctx = val()?.parse().map_err(|e| format!("--ctx: {e}"))?,
                 "--temp" => {
@@ -145,10 +148,9 @@ mod native {
                     msgs.push(Message::new(Role::System, s.clone()));
                 }
                 msgs.push(Message::new(Role::User, p.clone()));
-                (
-                    tokenizer.encode(&t.render(&msgs, true), true),
-                    Some(t.stop_string()),
-                )
+                let prompt = t.render(&msgs, true) + &args.reply_prefix;
+                print!("{}", args.reply_prefix);
+                (tokenizer.encode(&prompt, true), Some(t.stop_string()))
             }
             (None, Some(p)) => (tokenizer.encode(p, false), None),
             (None, None) => return Err(format!("--prompt or --ids is required\n{USAGE}")),

@@ -289,7 +289,7 @@ async fn upload<S: ByteSource>(
         .collect();
     let part_bytes = per_part * row_bytes;
     let write = |buf: &wgpu::Buffer, offset: u64, bytes: &[u8]| {
-        if bytes.len() % 4 == 0 {
+        if bytes.len().is_multiple_of(4) {
             gpu.queue.write_buffer(buf, offset, bytes);
         } else {
             let mut padded = bytes.to_vec();

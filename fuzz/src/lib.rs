@@ -54,7 +54,8 @@ pub fn parse_gguf(bytes: &[u8]) -> Result<Content, model_wasm::gguf::GgufError> 
     let read = pollster::block_on(Content::read(&mut src));
     match (&whole, &read) {
         (Ok(a), Ok(b)) => {
-            assert_eq!(a.metadata, b.metadata);
+            // Debug form: a NaN metadata value is not `==` to itself.
+            assert_eq!(format!("{:?}", a.metadata), format!("{:?}", b.metadata));
             assert_eq!(a.tensor_infos, b.tensor_infos);
             assert_eq!(a.data_offset, b.data_offset);
         }
@@ -302,7 +303,15 @@ pub fn tokenizer_case(tok: &Tokenizer, vocab: Vocab, data: &[u8]) {
         assert!(ids.iter().all(|&id| id < n), "id out of range: {ids:?}");
         let back = tok.decode(&ids, special);
         match vocab {
-            Vocab::Bpe => assert_eq!(back, text, "BPE round trip (special {special})"),
+            // SmolLM2's vocabulary lacks a few control bytes (0x04, 0x06, 0x13, ...): like
+            // Hugging Face tokenizers, encoding drops them (llama.cpp aborts).
+            Vocab::Bpe => {
+                let encodable: String = text
+                    .chars()
+                    .filter(|c| !c.is_ascii() || !tok.encode(&c.to_string(), false).is_empty())
+                    .collect();
+                assert_eq!(back, encodable, "BPE round trip (special {special})")
+            }
             Vocab::Spm if !special => {
                 assert_eq!(back, text.replace('\u{2581}', " "), "SPM round trip")
             }

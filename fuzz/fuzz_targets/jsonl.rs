@@ -1,10 +1,12 @@
 //! The JSONL / JSON-array row parser on arbitrary bytes: the whole-buffer entry point, the
 //! push parser fed in chunks (any chunking must give the same events), the JSON-array entry
-//! point, a small line limit, and classification of every parsed row.
+//! point, a small line limit, and classification of every parsed row. Each line's fast path
+//! (direct deserialisation) must agree with the general path (`Value` tree, then `from_value`).
 #![no_main]
 
 use flan_data::parse::{parse_bytes, parse_json_array};
-use flan_data::{classify, Dataset, JsonlParser, ParseEvent};
+use flan_data::parse::parse_line;
+use flan_data::{classify, Dataset, JsonlParser, ParseEvent, Sample};
 use libfuzzer_sys::fuzz_target;
 
 fn chunked(data: &[u8], size: usize, max_line: Option<usize>) -> Vec<ParseEvent> {
@@ -14,9 +16,9 @@ fn chunked(data: &[u8], size: usize, max_line: Option<usize>) -> Vec<ParseEvent>
     };
     let mut out = Vec::new();
     for c in data.chunks(size.max(1)) {
-        out.extend(p.push(c));
+        p.push_with(c, |e| out.push(e));
     }
-    out.extend(p.finish());
+    p.finish_with(|e| out.push(e));
     out
 }
 
@@ -33,6 +35,15 @@ fuzz_target!(|data: &[u8]| {
         "limit {limit}, chunk size {size}"
     );
     let _ = parse_json_array(data);
+    for line in data.split(|&b| b == b'\n') {
+        let Ok(text) = std::str::from_utf8(line) else {
+            continue;
+        };
+        let general = serde_json::from_str(text)
+            .ok()
+            .and_then(|v| Sample::from_value(v, "line-1").ok());
+        assert_eq!(parse_line(line, 1).ok(), general, "fast and general paths differ");
+    }
     let mut ds = Dataset::new();
     for e in whole {
         match e {

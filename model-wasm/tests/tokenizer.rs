@@ -254,3 +254,28 @@ fn special_token_ids_outside_the_vocabulary_are_ignored() {
     );
     assert_eq!(Tokenizer::from_gguf(&c).unwrap().eos, None);
 }
+
+#[test]
+fn long_words_encode_in_near_linear_time() {
+    // tools/fuzz (tokenizer_bpe ran at ~11 inputs/s): BPE merging rescanned every pair after
+    // each merge, so one long word (a base64 blob, minified JSON in a tool observation) took
+    // quadratic time: 20k letters took 23 s (release). Now a heap; both tokenizers stay well under
+    // a second here.
+    let bpe = tokenizer();
+    let spm = spm_tokenizer();
+    let mut blob = String::new();
+    let mut x: u32 = 1;
+    while blob.len() < 60_000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        blob.push(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x >> 16) as usize % 64] as char);
+    }
+    for text in ["a".repeat(20_000), "ab".repeat(15_000), "=".repeat(30_000), blob] {
+        for tok in [&bpe, &spm] {
+            let t = std::time::Instant::now();
+            let ids = tok.encode(&text, false);
+            let took = t.elapsed();
+            assert!(took.as_secs_f64() < 5.0, "{} chars took {took:?}", text.len());
+            assert_eq!(tok.decode(&ids, false), text);
+        }
+    }
+}

@@ -117,7 +117,11 @@ fn a_single_10_mb_line_parses_whole_or_chunked_with_bounded_memory() {
     assert_eq!(rows[0].id, "big");
     assert!(rows[0].conversation[0].content.len() > MB10 * 8 / 10);
     // The row itself (~10 MB of text) plus serde's unescape buffer; never a copy per byte.
-    assert!(peak < 4 * line.len(), "peak {peak} bytes for a {}-byte line", line.len());
+    assert!(
+        peak < 4 * line.len(),
+        "peak {peak} bytes for a {}-byte line",
+        line.len()
+    );
     drop(events);
 
     // Streamed in 64 KiB chunks (a fetch body): the line is buffered once, then parsed.
@@ -126,7 +130,11 @@ fn a_single_10_mb_line_parses_whole_or_chunked_with_bounded_memory() {
     let (events, peak) = peak_during(|| chunked(&with_newline, 64 << 10, None));
     let ids: Vec<&str> = samples(&events).iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["big", "next"]);
-    assert!(peak < 6 * line.len(), "peak {peak} bytes for a {}-byte line", line.len());
+    assert!(
+        peak < 6 * line.len(),
+        "peak {peak} bytes for a {}-byte line",
+        line.len()
+    );
 }
 
 #[test]
@@ -149,7 +157,10 @@ fn a_10_mb_line_over_the_line_limit_is_skipped_without_buffering_it() {
     );
     assert_eq!(samples(&events)[0].id, "after");
     // At most the limit is ever buffered (plus one chunk and the doubling of the buffer).
-    assert!(peak < 3 * limit, "peak {peak} bytes with a {limit}-byte limit");
+    assert!(
+        peak < 3 * limit,
+        "peak {peak} bytes with a {limit}-byte limit"
+    );
 }
 
 #[test]
@@ -184,7 +195,11 @@ fn a_line_exactly_at_the_limit_is_kept_with_or_without_crlf_at_any_chunking() {
         input.extend_from_slice(ending);
         for size in 1..=input.len() {
             let events = chunked(&input, size, Some(row.len()));
-            assert_eq!(samples(&events).len(), 1, "ending {ending:?}, chunk size {size}");
+            assert_eq!(
+                samples(&events).len(),
+                1,
+                "ending {ending:?}, chunk size {size}"
+            );
         }
         // One byte more is too long, whatever the chunking.
         let mut longer = b" ".to_vec();
@@ -252,9 +267,9 @@ fn invalid_utf8_is_reported_with_its_byte_offset_and_later_lines_still_parse() {
         (b"{\"id\":\"\x80\",\"conversation\":[]}", 7), // lone continuation byte
         (b"{\"id\":\"a\",\"conversation\":[],\"x\":\"\xC0\xAF\"}", 33), // overlong `/`
         (b"{\"id\":\"\xED\xA0\x80\",\"conversation\":[]}", 7), // UTF-16 surrogate
-        (b"{\"\xFF\":1}", 2),                         // invalid byte in a key
-        (b"\xFF\xFE{\x00\"\x00", 0),                  // a UTF-16 LE file
-        (b"{\"id\":\"cut \xE2\x82", 11),              // truncated at the end of the file
+        (b"{\"\xFF\":1}", 2),                          // invalid byte in a key
+        (b"\xFF\xFE{\x00\"\x00", 0),                   // a UTF-16 LE file
+        (b"{\"id\":\"cut \xE2\x82", 11),               // truncated at the end of the file
     ];
     for (line, offset) in cases {
         let mut input = good.to_vec();
@@ -337,7 +352,10 @@ fn wrong_types_are_named_with_what_was_found() {
     ];
     for (line, expected) in cases {
         let got = error_of(line);
-        assert!(got.starts_with(expected), "{line}\n  got:      {got}\n  expected: {expected}…");
+        assert!(
+            got.starts_with(expected),
+            "{line}\n  got:      {got}\n  expected: {expected}…"
+        );
     }
     // A non-string `source` is kept as an unknown field, not an error.
     let row = parse_line(br#"{"conversation":[],"source":5}"#, 1).unwrap();

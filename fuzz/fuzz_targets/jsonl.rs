@@ -4,8 +4,8 @@
 //! (direct deserialisation) must agree with the general path (`Value` tree, then `from_value`).
 #![no_main]
 
-use flan_data::parse::{parse_bytes, parse_json_array};
 use flan_data::parse::parse_line;
+use flan_data::parse::{parse_bytes, parse_json_array};
 use flan_data::{classify, Dataset, JsonlParser, ParseEvent, Sample};
 use libfuzzer_sys::fuzz_target;
 
@@ -42,7 +42,11 @@ fuzz_target!(|data: &[u8]| {
         let general = serde_json::from_str(text)
             .ok()
             .and_then(|v| Sample::from_value(v, "line-1").ok());
-        assert_eq!(parse_line(line, 1).ok(), general, "fast and general paths differ");
+        assert_eq!(
+            parse_line(line, 1).ok(),
+            general,
+            "fast and general paths differ"
+        );
     }
     let mut ds = Dataset::new();
     for e in whole {

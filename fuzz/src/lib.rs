@@ -188,9 +188,15 @@ pub fn gguf_seeds() -> Vec<(String, Vec<u8>)> {
         .collect();
     out.push(("tiny_llama_q4_0.gguf".into(), tiny.to_bytes(&data)));
 
-    out.push(("mini_spm_vocab.gguf".into(), mini_vocab(&spm_content(), 300)));
+    out.push((
+        "mini_spm_vocab.gguf".into(),
+        mini_vocab(&spm_content(), 300),
+    ));
     if std::path::Path::new(&demo_model_path()).exists() {
-        out.push(("mini_bpe_vocab.gguf".into(), mini_vocab(&bpe_content(), 400)));
+        out.push((
+            "mini_bpe_vocab.gguf".into(),
+            mini_vocab(&bpe_content(), 400),
+        ));
     }
     for (name, bytes) in &out {
         Content::from_bytes(bytes).unwrap_or_else(|e| panic!("seed {name}: {e}"));
@@ -349,7 +355,8 @@ pub fn tokenizer_case(tok: &Tokenizer, vocab: Vocab, data: &[u8]) {
 
 /// Texts from the tokenizer fixtures (llama.cpp's SPM cases and the SmolLM2 cases).
 pub fn tokenizer_seeds() -> Vec<(String, Vec<u8>)> {
-    let spm = include_str!("../../model-wasm/tests/fixtures/llama-spm/ggml-vocab-llama-spm.gguf.inp");
+    let spm =
+        include_str!("../../model-wasm/tests/fixtures/llama-spm/ggml-vocab-llama-spm.gguf.inp");
     let bpe: serde_json::Value = serde_json::from_str(include_str!(
         "../../model-wasm/tests/fixtures/smollm2_tokenizer.json"
     ))

@@ -167,7 +167,10 @@ fn bytes_missing_from_the_bpe_vocabulary_are_dropped_not_a_panic() {
     for c in ['\u{4}', '\u{6}', '\u{13}', '\u{14}', '\u{16}', '\u{1d}'] {
         assert!(tok.encode(&c.to_string(), false).is_empty(), "{c:?}");
         let text = format!("x{c}y \u{fffd}{c}pfel");
-        assert_eq!(tok.decode(&tok.encode(&text, false), false), "xy \u{fffd}pfel");
+        assert_eq!(
+            tok.decode(&tok.encode(&text, false), false),
+            "xy \u{fffd}pfel"
+        );
     }
     // Every other ASCII byte has a token.
     for b in (0u8..0x80).filter(|b| ![4, 6, 0x13, 0x14, 0x16, 0x1d].contains(b)) {
@@ -183,7 +186,12 @@ fn spm_vocab(types: Option<Vec<i32>>, scores: usize, extra: &[(&str, Value)]) ->
     w.kv("tokenizer.ggml.model", Value::String("llama".into()))
         .kv(
             "tokenizer.ggml.tokens",
-            Value::Array(tokens.iter().map(|t| Value::String(t.to_string())).collect()),
+            Value::Array(
+                tokens
+                    .iter()
+                    .map(|t| Value::String(t.to_string()))
+                    .collect(),
+            ),
         )
         .kv(
             "tokenizer.ggml.scores",
@@ -267,14 +275,26 @@ fn long_words_encode_in_near_linear_time() {
     let mut x: u32 = 1;
     while blob.len() < 60_000 {
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-        blob.push(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x >> 16) as usize % 64] as char);
+        blob.push(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                [(x >> 16) as usize % 64] as char,
+        );
     }
-    for text in ["a".repeat(20_000), "ab".repeat(15_000), "=".repeat(30_000), blob] {
+    for text in [
+        "a".repeat(20_000),
+        "ab".repeat(15_000),
+        "=".repeat(30_000),
+        blob,
+    ] {
         for tok in [&bpe, &spm] {
             let t = std::time::Instant::now();
             let ids = tok.encode(&text, false);
             let took = t.elapsed();
-            assert!(took.as_secs_f64() < 5.0, "{} chars took {took:?}", text.len());
+            assert!(
+                took.as_secs_f64() < 5.0,
+                "{} chars took {took:?}",
+                text.len()
+            );
             assert_eq!(tok.decode(&ids, false), text);
         }
     }

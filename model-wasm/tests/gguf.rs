@@ -344,3 +344,27 @@ fn synthetic_llama_2_7b_header_has_the_exact_shape() {
         }
     }
 }
+
+#[test]
+fn an_empty_tensor_at_the_end_of_a_file_without_padding_reads_as_empty() {
+    // A zero-element tensor passes the bounds check even when the file ends before the
+    // (aligned) data section starts; reading it must give no bytes, not an I/O error.
+    let mut t = kstr("empty");
+    t.extend_from_slice(&1u32.to_le_bytes());
+    t.extend_from_slice(&0u64.to_le_bytes()); // dims [0]
+    t.extend_from_slice(&0u32.to_le_bytes()); // F32
+    t.extend_from_slice(&0u64.to_le_bytes()); // offset 0
+    let bytes = header(1, 0, &t);
+    let c = parse(&bytes).unwrap();
+    assert!(c.data_offset > bytes.len() as u64);
+    let info = c.tensor("empty").unwrap().clone();
+    assert_eq!(info.n_bytes, 0);
+    let mut src = MemorySource(&bytes);
+    assert_eq!(
+        pollster::block_on(c.read_tensor(&mut src, &info)),
+        Ok(vec![])
+    );
+    let mut pieces = 0;
+    pollster::block_on(c.read_tensor_chunked(&mut src, &info, 64, |_, _| pieces += 1)).unwrap();
+    assert_eq!(pieces, 0);
+}

@@ -546,6 +546,11 @@ impl Content {
         source: &mut S,
         info: &TensorInfo,
     ) -> Result<Vec<u8>, GgufError> {
+        if info.n_bytes == 0 {
+            // A zero-element tensor may sit at a data section that starts past the end of the
+            // file (no padding after the header): there is nothing to read.
+            return Ok(Vec::new());
+        }
         let mut out = vec![0u8; info.n_bytes as usize];
         source
             .read_exact_at(self.data_offset + info.offset, &mut out)

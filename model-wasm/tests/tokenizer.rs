@@ -160,9 +160,10 @@ fn spm_decode_round_trips_and_parses_control_tokens() {
 
 #[test]
 fn bytes_missing_from_the_bpe_vocabulary_are_dropped_not_a_panic() {
-    // tools/fuzz (tokenizer_bpe): SmolLM2's vocabulary has no token for a few control bytes
-    // (0x04, 0x06, 0x13, 0x14, 0x16, 0x1D). Encoding drops them, as Hugging Face tokenizers
-    // do (llama.cpp aborts); everything around them still round-trips.
+    // tools/fuzz (tokenizer_bpe): SmolLM2's vocabulary has no token for a few bytes (0x04,
+    // 0x06, 0x13, 0x14, 0x16, 0x1D, 0xF1, 0xF2; 0xC0, 0xC1, 0xF5.. never occur in UTF-8).
+    // Encoding drops them, as Hugging Face tokenizers do (llama.cpp aborts); everything
+    // around them still round-trips.
     let tok = tokenizer();
     for c in ['\u{4}', '\u{6}', '\u{13}', '\u{14}', '\u{16}', '\u{1d}'] {
         assert!(tok.encode(&c.to_string(), false).is_empty(), "{c:?}");
@@ -172,6 +173,10 @@ fn bytes_missing_from_the_bpe_vocabulary_are_dropped_not_a_panic() {
             "xy \u{fffd}pfel"
         );
     }
+    // Also the lead bytes 0xF1 / 0xF2 (code points U+40000..U+BFFFF, mostly unassigned): the
+    // continuation bytes stay, so decoding shows U+FFFD for each.
+    let ids = tok.encode("a\u{5e7de}b", false);
+    assert_eq!(tok.decode(&ids, false), "a\u{fffd}\u{fffd}\u{fffd}b");
     // Every other ASCII byte has a token.
     for b in (0u8..0x80).filter(|b| ![4, 6, 0x13, 0x14, 0x16, 0x1d].contains(b)) {
         let s = (b as char).to_string();
@@ -298,4 +303,36 @@ fn long_words_encode_in_near_linear_time() {
             assert_eq!(tok.decode(&ids, false), text);
         }
     }
+}
+
+#[test]
+fn stream_decoder_replaces_invalid_bytes_exactly_as_decode_does() {
+    // tools/fuzz (tokenizer_spm): after an invalid sequence the decoder replaced its whole
+    // pending buffer, so an incomplete character behind it (completed by the next token)
+    // became a second U+FFFD: the stream read "\u{fffd}\u{fffd}..." where decode had "\u{fffd}😊".
+    let tok = spm_tokenizer();
+    let byte = |b: u8| tok.token_id(&format!("<0x{b:02X}>")).unwrap();
+    let cases: [&[u8]; 4] = [
+        &[0xF0, 0x9F, 0xF0, 0x9F, 0x98, 0x8A],
+        &[0xFF, 0xE2, 0x82, 0xAC],
+        &[0xE2, 0x82, 0xE2, 0x82, 0xAC, 0x80],
+        &[0x41, 0xC3],
+    ];
+    for bytes in cases {
+        let ids: Vec<u32> = bytes.iter().map(|&b| byte(b)).collect();
+        let mut dec = StreamDecoder::new_text();
+        let streamed: String = ids.iter().map(|&id| dec.push(&tok, id)).collect();
+        let whole = tok.decode(&ids, false);
+        // Only a trailing incomplete character may still be pending.
+        let pending = if bytes == [0x41, 0xC3] {
+            "\u{fffd}"
+        } else {
+            ""
+        };
+        assert_eq!(format!("{streamed}{pending}"), whole, "{bytes:02X?}");
+    }
+    assert_eq!(
+        tok.decode(&[0xF0, 0x9F, 0xF0, 0x9F, 0x98, 0x8A].map(byte), false),
+        "\u{fffd}😊"
+    );
 }

@@ -264,7 +264,7 @@ fn turn_from_value(value: Value, conv_key: &str, index: usize) -> Result<Turn, F
         .iter()
         .find_map(|k| obj.shift_remove(*k).map(|v| (*k, v)))
         .ok_or_else(|| FlanError::MissingField {
-            field: path("role` (or `from"),
+            field: path("role` or `from"),
         })?;
     let role_name = match role_value {
         Value::String(s) => s,
@@ -285,7 +285,7 @@ fn turn_from_value(value: Value, conv_key: &str, index: usize) -> Result<Turn, F
         .iter()
         .find_map(|k| obj.shift_remove(*k).map(|v| (*k, v)))
         .ok_or_else(|| FlanError::MissingField {
-            field: path("content` (or `value"),
+            field: path("content` or `value"),
         })?;
     let content = match content_value {
         Value::String(s) => s,

@@ -67,6 +67,8 @@ pub struct JsonlParser {
     lines_done: u64,
     /// Length so far of an overlong line that is being skipped.
     skipping: Option<u64>,
+    /// Whether the skipped bytes so far end in `\r` (not counted, like a kept line's `\r`).
+    skipped_cr: bool,
     bom_checked: bool,
     mode: Mode,
     bytes_seen: u64,
@@ -95,6 +97,7 @@ impl JsonlParser {
             pending: Vec::new(),
             lines_done: 0,
             skipping: None,
+            skipped_cr: false,
             bom_checked: false,
             mode: Mode::Undecided,
             bytes_seen: 0,
@@ -168,9 +171,10 @@ impl JsonlParser {
             chunk = rest;
             if let Some(skipped) = self.skipping.take() {
                 self.lines_done += 1;
+                let cr = head.last().map_or(self.skipped_cr, |&b| b == b'\r');
                 self.emit_bad(
                     FlanError::LineTooLong {
-                        len: skipped + head.len() as u64,
+                        len: skipped + head.len() as u64 - cr as u64,
                         limit: self.max_line as u64,
                     },
                     emit,
@@ -187,11 +191,16 @@ impl JsonlParser {
                 self.pending = line; // keep the allocation
             }
         }
-        // Partial last line: buffer it, unless it is already too long.
+        // Partial last line: buffer it, unless it is already too long (one byte more than the
+        // limit may be a `\r` that is not counted, so the verdict does not depend on chunking).
         if let Some(skipped) = self.skipping.as_mut() {
             *skipped += chunk.len() as u64;
-        } else if self.pending.len() + chunk.len() > self.max_line {
+            if let Some(&last) = chunk.last() {
+                self.skipped_cr = last == b'\r';
+            }
+        } else if self.pending.len() + chunk.len() > self.max_line.saturating_add(1) {
             self.skipping = Some((self.pending.len() + chunk.len()) as u64);
+            self.skipped_cr = chunk.last().or(self.pending.last()) == Some(&b'\r');
             self.pending = Vec::new();
         } else {
             self.pending.extend_from_slice(chunk);
@@ -226,7 +235,7 @@ impl JsonlParser {
                     self.lines_done += 1;
                     self.emit_bad(
                         FlanError::LineTooLong {
-                            len: skipped,
+                            len: skipped - self.skipped_cr as u64,
                             limit: self.max_line as u64,
                         },
                         &mut emit,

@@ -203,3 +203,23 @@ fn negatives_from_the_default_data_equal_those_from_the_query_files() {
     assert_eq!(none.status.code(), Some(2), "{}", text(&none.stderr));
     assert!(text(&none.stderr).contains("no ToolBench query found"));
 }
+
+#[test]
+fn validate_an_empty_file_reports_zero_rows_without_failing() {
+    let empty = tmp("empty.jsonl");
+    std::fs::write(&empty, b"").unwrap();
+    let blank = tmp("blank.jsonl");
+    std::fs::write(&blank, b"\xEF\xBB\xBF\r\n\n  \n").unwrap();
+    for file in [&empty, &blank] {
+        let o = run(&["validate", file.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let stdout = text(&o.stdout);
+        let row = stdout.lines().last().unwrap();
+        assert_eq!(
+            row.split_whitespace().skip(1).collect::<Vec<_>>(),
+            ["0", "0"],
+            "{stdout}"
+        );
+        assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    }
+}

@@ -2,7 +2,9 @@
 //! must come back as typed errors (never a panic or a huge allocation).
 
 use model_wasm::gguf::writer::GgufWriter;
-use model_wasm::gguf::{Content, GgufError, MemorySource, Value, MAX_ARRAY_LEN, MAX_TENSOR_COUNT};
+use model_wasm::gguf::{
+    Content, GgufError, MemorySource, Value, MAX_ARRAY_LEN, MAX_TENSOR_COUNT, MAX_TOTAL_VALUES,
+};
 use model_wasm::quant::{dequantize, random_blocks, GgmlDType};
 
 fn sample_writer() -> (GgufWriter, Vec<Vec<u8>>) {
@@ -343,4 +345,57 @@ fn synthetic_llama_2_7b_header_has_the_exact_shape() {
             QuantMix::Q4KM => assert!((3_800_000_000..4_500_000_000).contains(&total), "{total}"),
         }
     }
+}
+
+#[test]
+fn an_empty_tensor_at_the_end_of_a_file_without_padding_reads_as_empty() {
+    // A zero-element tensor passes the bounds check even when the file ends before the
+    // (aligned) data section starts; reading it must give no bytes, not an I/O error.
+    let mut t = kstr("empty");
+    t.extend_from_slice(&1u32.to_le_bytes());
+    t.extend_from_slice(&0u64.to_le_bytes()); // dims [0]
+    t.extend_from_slice(&0u32.to_le_bytes()); // F32
+    t.extend_from_slice(&0u64.to_le_bytes()); // offset 0
+    let bytes = header(1, 0, &t);
+    let c = parse(&bytes).unwrap();
+    assert!(c.data_offset > bytes.len() as u64);
+    let info = c.tensor("empty").unwrap().clone();
+    assert_eq!(info.n_bytes, 0);
+    let mut src = MemorySource(&bytes);
+    assert_eq!(
+        pollster::block_on(c.read_tensor(&mut src, &info)),
+        Ok(vec![])
+    );
+    let mut pieces = 0;
+    pollster::block_on(c.read_tensor_chunked(&mut src, &info, 64, |_, _| pieces += 1)).unwrap();
+    assert_eq!(pieces, 0);
+}
+
+#[test]
+fn many_small_array_elements_in_all_are_capped_before_allocating() {
+    // Each 1-byte u8 element becomes a 32-byte `Value`: arrays that fit the per-array cap and
+    // the file could still add up to gigabytes (a 256 MiB header of u8 arrays: 8 GiB).
+    let half = MAX_TOTAL_VALUES / 2 + 1;
+    let mut kv = Vec::new();
+    for name in ["a", "b"] {
+        kv.extend_from_slice(&kstr(name));
+        kv.extend_from_slice(&9u32.to_le_bytes());
+        kv.extend_from_slice(&0u32.to_le_bytes()); // u8
+        kv.extend_from_slice(&half.to_le_bytes());
+        kv.resize(kv.len() + half as usize, 7);
+    }
+    let bytes = header(0, 2, &kv);
+    let second_array_at = 24 + (9 + 4 + 4 + 8 + half) + 9 + 4;
+    assert_eq!(
+        parse(&bytes).unwrap_err(),
+        GgufError::TooManyValues {
+            at: second_array_at
+        }
+    );
+    // One array of half the budget is fine.
+    let one = header(0, 1, &kv[..kv.len() / 2]);
+    assert_eq!(
+        parse(&one).unwrap().get_array("a").unwrap().len() as u64,
+        half
+    );
 }

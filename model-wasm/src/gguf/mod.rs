@@ -27,6 +27,11 @@ pub const DEFAULT_ALIGNMENT: u64 = 32;
 pub const MAX_STRING_LEN: u64 = 16 << 20;
 /// Most elements in one metadata array (a 256k-token vocabulary fits easily).
 pub const MAX_ARRAY_LEN: u64 = 16 << 20;
+/// Most array elements in the whole header, all arrays together. Each element is decoded into
+/// a [`Value`] of 32 bytes (16 on wasm32) even when it took 1 byte in the file, so without this
+/// a 256 MiB header of u8 arrays would ask for 8 GiB. Real vocabularies (tokens + scores +
+/// types + merges of a 256k-token model) stay under 1.5M.
+pub const MAX_TOTAL_VALUES: u64 = 1 << 22;
 /// Deepest nesting of arrays inside arrays.
 pub const MAX_VALUE_DEPTH: usize = 8;
 /// Most metadata key/value pairs.
@@ -68,6 +73,10 @@ pub enum GgufError {
     BadUtf8 { at: u64 },
     #[error("array of {len} elements at byte {at} exceeds the cap of {MAX_ARRAY_LEN}")]
     ArrayTooLong { at: u64, len: u64 },
+    #[error(
+        "metadata arrays hold more than {MAX_TOTAL_VALUES} elements in all (array at byte {at})"
+    )]
+    TooManyValues { at: u64 },
     #[error("arrays nested deeper than {MAX_VALUE_DEPTH} at byte {at}")]
     TooDeep { at: u64 },
     #[error("unknown metadata value type {ty} at byte {at}")]
@@ -302,6 +311,7 @@ impl Content {
             buf: bytes,
             pos: 0,
             file_len,
+            values: 0,
         };
         let magic: [u8; 4] = c.take(4, "magic")?.try_into().expect("4 bytes");
         if magic != GGUF_MAGIC {
@@ -546,6 +556,11 @@ impl Content {
         source: &mut S,
         info: &TensorInfo,
     ) -> Result<Vec<u8>, GgufError> {
+        if info.n_bytes == 0 {
+            // A zero-element tensor may sit at a data section that starts past the end of the
+            // file (no padding after the header): there is nothing to read.
+            return Ok(Vec::new());
+        }
         let mut out = vec![0u8; info.n_bytes as usize];
         source
             .read_exact_at(self.data_offset + info.offset, &mut out)
@@ -571,6 +586,8 @@ struct Cursor<'a> {
     buf: &'a [u8],
     pos: u64,
     file_len: u64,
+    /// Array elements decoded so far (bounded by [`MAX_TOTAL_VALUES`]).
+    values: u64,
 }
 
 impl<'a> Cursor<'a> {
@@ -676,6 +693,10 @@ impl<'a> Cursor<'a> {
                     return Err(GgufError::ArrayTooLong { at, len }.into());
                 }
                 self.check_count(len, Self::min_size(elem_ty), "array elements")?;
+                self.values = self.values.saturating_add(len);
+                if self.values > MAX_TOTAL_VALUES {
+                    return Err(GgufError::TooManyValues { at }.into());
+                }
                 let mut items = Vec::with_capacity(len as usize);
                 for _ in 0..len {
                     items.push(self.value(elem_ty, depth + 1)?);

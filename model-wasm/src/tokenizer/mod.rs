@@ -29,6 +29,12 @@ pub enum TokenizerError {
     },
     #[error("merge {0:?} is not two space-separated tokens")]
     BadMerge(String),
+    #[error("tokenizer.ggml.{key} has {len} entries but the vocabulary has {vocab} tokens")]
+    LengthMismatch {
+        key: &'static str,
+        len: usize,
+        vocab: usize,
+    },
 }
 
 /// llama.cpp's pre-tokenizer regex sets, by `tokenizer.ggml.pre`.
@@ -93,6 +99,14 @@ fn strings(c: &Content, key: &'static str) -> Result<Vec<String>, TokenizerError
         .collect()
 }
 
+fn check_len(key: &'static str, len: usize, vocab: usize) -> Result<(), TokenizerError> {
+    if len == vocab {
+        Ok(())
+    } else {
+        Err(TokenizerError::LengthMismatch { key, len, vocab })
+    }
+}
+
 impl Tokenizer {
     pub fn from_gguf(c: &Content) -> Result<Tokenizer, TokenizerError> {
         let tokens = strings(c, "tokens")?;
@@ -125,7 +139,8 @@ impl Tokenizer {
                             expected: "f32",
                         }),
                     })
-                    .collect::<Result<_, _>>()?;
+                    .collect::<Result<Vec<f32>, _>>()?;
+                check_len("scores", scores.len(), tokens.len())?;
                 Model::Spm {
                     scores,
                     add_space_prefix: c
@@ -150,6 +165,8 @@ impl Tokenizer {
                 .collect::<Result<_, _>>()?,
             _ => vec![token_type::NORMAL; tokens.len()],
         };
+        // One type per token: `token_bytes` indexes them by id.
+        check_len("token_type", token_types.len(), tokens.len())?;
         let ids = tokens
             .iter()
             .enumerate()
@@ -165,7 +182,14 @@ impl Tokenizer {
             .map(|(i, (t, &ty))| (t.clone(), i as u32, ty))
             .collect();
         specials.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
-        let id = |k: &str| c.get_u64(k).ok().map(|v| v as u32);
+        // An id outside the vocabulary is ignored (as llama.cpp does), never handed to the model.
+        let n_tokens = tokens.len() as u64;
+        let id = |k: &str| {
+            c.get_u64(k)
+                .ok()
+                .filter(|&v| v < n_tokens)
+                .map(|v| v as u32)
+        };
         Ok(Tokenizer {
             tokens,
             token_types,
@@ -332,22 +356,32 @@ impl StreamDecoder {
             }
         }
         self.pending.extend(bytes);
-        match std::str::from_utf8(&self.pending) {
-            Ok(s) => {
-                let s = s.to_string();
-                self.pending.clear();
-                s
-            }
-            Err(e) if e.error_len().is_none() => {
-                let valid = e.valid_up_to();
-                let s = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
-                self.pending.drain(..valid);
-                s
-            }
-            Err(_) => {
-                let s = String::from_utf8_lossy(&self.pending).into_owned();
-                self.pending.clear();
-                s
+        // As `String::from_utf8_lossy` over the whole stream: one U+FFFD per invalid sequence,
+        // and an incomplete sequence at the end waits for the next token. (Replacing the whole
+        // pending buffer at the first invalid byte also replaced an incomplete character after
+        // it that the next token would have completed.)
+        let mut out = String::new();
+        loop {
+            match std::str::from_utf8(&self.pending) {
+                Ok(s) => {
+                    out.push_str(s);
+                    self.pending.clear();
+                    return out;
+                }
+                Err(e) => {
+                    let valid = e.valid_up_to();
+                    out.push_str(&String::from_utf8_lossy(&self.pending[..valid]));
+                    match e.error_len() {
+                        None => {
+                            self.pending.drain(..valid);
+                            return out;
+                        }
+                        Some(n) => {
+                            out.push('\u{FFFD}');
+                            self.pending.drain(..valid + n);
+                        }
+                    }
+                }
             }
         }
     }

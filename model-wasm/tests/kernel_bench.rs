@@ -1,17 +1,17 @@
 //! Matrix-kernel benchmark on the native adapter (lavapipe here): per weight type, mat-vec
 //! (the GPU decode path), one-token mat-mat tiles (the CPU-adapter decode path) and a 64-token
-//! mat-mat step (prefill), on an FFN-shaped matrix of the demo model. Prints one JSON line per
+//! mat-mat step (prefill), on a 1536 x 768 matrix (FFN-sized for the demo model, and a multiple of the K-quant block). Prints one JSON line per
 //! type with milliseconds, GMAC/s and per-token speed-ups measured in the same run. Ignored in
 //! the test suite; `./x bench` runs it:
 //!   cargo test --release -p model-wasm --test kernel_bench -- --ignored --nocapture
-//! `AFE_TILE=rows,tokens` tries another mat-mat tile.
+//! `AFE_TILE=rows,tokens[,workgroup]` tries another mat-mat tile.
 #![cfg(not(target_arch = "wasm32"))]
 use model_wasm::gpu::Gpu;
 use model_wasm::ops::{self, Geometry, Kernels, OutRows, Step};
 use model_wasm::quant::{random_blocks, GgmlDType, SplitMix64};
 
 const ROWS: usize = 1536;
-const COLS: usize = 576;
+const COLS: usize = 768;
 const BATCH: u32 = 64;
 
 #[test]
@@ -22,6 +22,9 @@ fn mat_vec_against_mat_mat() {
     if let Ok(tile) = std::env::var("AFE_TILE") {
         let v: Vec<u32> = tile.split(',').map(|v| v.parse().unwrap()).collect();
         (geometry.rows_per_thread, geometry.tokens_per_thread) = (v[0], v[1]);
+        if let Some(&wg) = v.get(2) {
+            geometry.mat_mat_workgroup = wg;
+        }
     }
     let types = [
         GgmlDType::Q4_0,
@@ -87,7 +90,7 @@ fn mat_vec_against_mat_mat() {
                 "adapter": gpu.summary.name,
                 "dtype": dt.to_string(),
                 "shape": [ROWS, COLS],
-                "tile": [geometry.rows_per_thread, geometry.tokens_per_thread],
+                "tile": [geometry.rows_per_thread, geometry.tokens_per_thread, geometry.mat_mat_workgroup],
                 "mat_vec_ms": t_vec * 1e3,
                 "mat_mat_1_token_ms": t_one * 1e3,
                 "mat_mat_64_tokens_ms_per_token": t_batch * 1e3,

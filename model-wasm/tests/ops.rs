@@ -186,15 +186,15 @@ fn mat_vec_covers_a_2d_grid_of_rows() {
     );
 }
 
-/// The tile geometries a batch may be split into, including one that leaves rows and tokens
-/// over (a partial last tile).
-const MAT_MAT_GEOMETRIES: [(u32, u32); 3] = [(8, 4), (2, 4), (1, 8)];
+/// (rows, tokens, workgroup) tiles: the CPU-adapter and GPU defaults and a third; the shapes
+/// below leave partial tiles of rows and tokens.
+const MAT_MAT_GEOMETRIES: [(u32, u32, u32); 3] = [(16, 4, 16), (2, 4, 64), (1, 8, 8)];
 
 #[test]
 fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
     let gpu = &gpu().0;
     let mut rng = SplitMix64(71);
-    for (rows_per_thread, tokens_per_thread) in MAT_MAT_GEOMETRIES {
+    for (rows_per_thread, tokens_per_thread, mat_mat_workgroup) in MAT_MAT_GEOMETRIES {
         let k = Kernels::with_geometry(
             gpu,
             &GgmlDType::SUPPORTED,
@@ -202,6 +202,7 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
                 threads_per_row: 1,
                 rows_per_thread,
                 tokens_per_thread,
+                mat_mat_workgroup,
                 decode_with_mat_mat: true,
             },
         );

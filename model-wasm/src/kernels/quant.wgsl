@@ -80,3 +80,99 @@ fn dequant4_q6_k(base: u32, sub: u32, i: u32) -> vec4<f32> {
     let sc = f32(load_i8(base + 192u + 8u * n + 2u * k + i / 4u));
     return q * (load_f16(base + 208u) * sc);
 }
+
+// Whole-unit dequantisation for the tiled mat-mat: `dequant_unit_<type>(base, sub)` returns the
+// 32 values of unit `sub` of the block at byte `base` as 8 vec4s, equal value for value to
+// dequant4_<type>(base, sub, 0..8) but loading each weight word once. Types without one use
+// dequant_unit_by4 (the composer picks).
+
+fn dequant_unit_by4(base: u32, sub: u32) -> array<vec4<f32>, 8> {
+    return array<vec4<f32>, 8>(
+        dequant4(base, sub, 0u), dequant4(base, sub, 1u), dequant4(base, sub, 2u), dequant4(base, sub, 3u),
+        dequant4(base, sub, 4u), dequant4(base, sub, 5u), dequant4(base, sub, 6u), dequant4(base, sub, 7u),
+    );
+}
+
+// The four nibbles (low if hi == 0, high if hi == 1) of the four bytes of v.
+fn nib4(v: u32, hi: u32) -> vec4<f32> {
+    return vec4<f32>((bytes_of(v) >> vec4<u32>(4u * hi)) & vec4<u32>(0xfu));
+}
+
+// Four consecutive words from any 2-aligned byte offset, via 4 or 5 aligned loads.
+fn words4_at(byte: u32) -> vec4<u32> {
+    let a = byte >> 2u;
+    let w0 = word(a);
+    let w1 = word(a + 1u);
+    let w2 = word(a + 2u);
+    let w3 = word(a + 3u);
+    if ((byte & 3u) == 0u) {
+        return vec4<u32>(w0, w1, w2, w3);
+    }
+    let w4 = word(a + 4u);
+    return vec4<u32>((w0 >> 16u) | (w1 << 16u), (w1 >> 16u) | (w2 << 16u), (w2 >> 16u) | (w3 << 16u), (w3 >> 16u) | (w4 << 16u));
+}
+
+fn dequant_unit_q4_0(base: u32, sub: u32) -> array<vec4<f32>, 8> {
+    let d = load_f16(base);
+    let q = words4_at(base + 2u);
+    return array<vec4<f32>, 8>(
+        (nib4(q.x, 0u) - 8.0) * d, (nib4(q.y, 0u) - 8.0) * d, (nib4(q.z, 0u) - 8.0) * d, (nib4(q.w, 0u) - 8.0) * d,
+        (nib4(q.x, 1u) - 8.0) * d, (nib4(q.y, 1u) - 8.0) * d, (nib4(q.z, 1u) - 8.0) * d, (nib4(q.w, 1u) - 8.0) * d,
+    );
+}
+
+fn dequant_unit_q4_1(base: u32, sub: u32) -> array<vec4<f32>, 8> {
+    // 20-byte blocks in rows of whole blocks: always word-aligned.
+    let a = base >> 2u;
+    let dm = unpack2x16float(word(a));
+    let q = vec4<u32>(word(a + 1u), word(a + 2u), word(a + 3u), word(a + 4u));
+    let d = dm.x;
+    let m = dm.y;
+    return array<vec4<f32>, 8>(
+        nib4(q.x, 0u) * d + m, nib4(q.y, 0u) * d + m, nib4(q.z, 0u) * d + m, nib4(q.w, 0u) * d + m,
+        nib4(q.x, 1u) * d + m, nib4(q.y, 1u) * d + m, nib4(q.z, 1u) * d + m, nib4(q.w, 1u) * d + m,
+    );
+}
+
+fn dequant_unit_q8_0(base: u32, sub: u32) -> array<vec4<f32>, 8> {
+    let d = load_f16(base);
+    let lo = words4_at(base + 2u);
+    let hi = words4_at(base + 18u);
+    return array<vec4<f32>, 8>(
+        i8x4(lo.x) * d, i8x4(lo.y) * d, i8x4(lo.z) * d, i8x4(lo.w) * d,
+        i8x4(hi.x) * d, i8x4(hi.y) * d, i8x4(hi.z) * d, i8x4(hi.w) * d,
+    );
+}
+
+// Byte k (0..12) of the three scale words.
+fn scale_byte(s: vec3<u32>, k: u32) -> u32 {
+    let v = select(select(s.z, s.y, k < 8u), s.x, k < 4u);
+    return (v >> ((k & 3u) * 8u)) & 0xffu;
+}
+
+fn dequant_unit_q4_k(base: u32, sub: u32) -> array<vec4<f32>, 8> {
+    // 144-byte blocks: always word-aligned.
+    let a = base >> 2u;
+    let dd = unpack2x16float(word(a));
+    let s = vec3<u32>(word(a + 1u), word(a + 2u), word(a + 3u));
+    // get_scale_min_k4, as scale_min_k4 in this file.
+    var sc: u32;
+    var mn: u32;
+    if (sub < 4u) {
+        sc = scale_byte(s, sub) & 63u;
+        mn = scale_byte(s, sub + 4u) & 63u;
+    } else {
+        sc = (scale_byte(s, sub + 4u) & 0xfu) | ((scale_byte(s, sub - 4u) >> 6u) << 4u);
+        mn = (scale_byte(s, sub + 4u) >> 4u) | ((scale_byte(s, sub) >> 6u) << 4u);
+    }
+    let scale = dd.x * f32(sc);
+    let min = dd.y * f32(mn);
+    let q = a + 4u + 8u * (sub / 2u);
+    let h = sub & 1u;
+    let q0 = vec4<u32>(word(q), word(q + 1u), word(q + 2u), word(q + 3u));
+    let q1 = vec4<u32>(word(q + 4u), word(q + 5u), word(q + 6u), word(q + 7u));
+    return array<vec4<f32>, 8>(
+        nib4(q0.x, h) * scale - min, nib4(q0.y, h) * scale - min, nib4(q0.z, h) * scale - min, nib4(q0.w, h) * scale - min,
+        nib4(q1.x, h) * scale - min, nib4(q1.y, h) * scale - min, nib4(q1.z, h) * scale - min, nib4(q1.w, h) * scale - min,
+    );
+}

@@ -45,8 +45,6 @@ pub mod source {
 pub const UNIT: u32 = 32;
 /// Workgroup size of `mat_vec.wgsl` (one output row per workgroup).
 pub const MAT_VEC_WG: u32 = 64;
-/// Workgroup size of `mat_mat.wgsl`.
-pub const MAT_MAT_WG: u32 = 64;
 /// A prefill batch is a multiple of this (every `mat_mat` token tile divides it).
 pub const MAT_MAT_TOKENS: u32 = 8;
 /// Largest workgroup count per grid dimension (WebGPU default limit).
@@ -81,15 +79,64 @@ fn wgsl_suffix(dtype: GgmlDType) -> &'static str {
 pub fn compose(dtype: GgmlDType, threads_per_row: u32, skeleton: &str) -> String {
     let (elems, bytes, units) = kernel_block(dtype);
     let suffix = wgsl_suffix(dtype);
+    // Whole-unit dequantisation where quant.wgsl has one; four values at a time otherwise.
+    let unit = match dtype {
+        GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0 | GgmlDType::Q4K => suffix,
+        _ => "by4",
+    };
     format!(
         "// composed for {dtype}\nconst BLOCK_ELEMS: u32 = {elems}u;\nconst BLOCK_BYTES: u32 = {bytes}u;\n\
          const UNITS_PER_BLOCK: u32 = {units}u;\nconst THREADS_PER_ROW: u32 = {threads_per_row}u;\n\
-         fn dequant4(base: u32, sub: u32, i: u32) -> vec4<f32> {{ return dequant4_{suffix}(base, sub, i); }}\n\n{}\n{}\n{}\n{}",
+         fn dequant4(base: u32, sub: u32, i: u32) -> vec4<f32> {{ return dequant4_{suffix}(base, sub, i); }}\n\
+         fn dequant_unit(base: u32, sub: u32) -> array<vec4<f32>, 8> {{ return dequant_unit_{unit}(base, sub); }}\n\n{}\n{}\n{}\n{}",
         source::COMMON,
         source::NUMERIC,
         source::QUANT,
         skeleton
     )
+}
+
+/// `mat_mat.wgsl` with its `// @tile_*` lines written out for a `rows` x `tokens` register
+/// tile: named activations, dequantised units and accumulators instead of loop-indexed arrays.
+pub fn mat_mat_source(rows: u32, tokens: u32, workgroup: u32) -> String {
+    use std::fmt::Write;
+    let (mut setup, mut unit, mut store) = (String::new(), String::new(), String::new());
+    let pad = "        ";
+    for t in 0..tokens {
+        writeln!(
+            setup,
+            "    let xa{t} = min(t0 + {t}u, last_token) * x_stride;"
+        )
+        .unwrap();
+        for i in 0..8 {
+            writeln!(unit, "{pad}let x{t}_{i} = x[xa{t} + xu + {i}u];").unwrap();
+        }
+    }
+    for r in 0..rows {
+        writeln!(
+            setup,
+            "    let rb{r} = min(row0 + {r}u, last_row) * p.row_bytes;"
+        )
+        .unwrap();
+        writeln!(unit, "{pad}let w{r} = dequant_unit(rb{r} + block, sub);").unwrap();
+        for t in 0..tokens {
+            writeln!(setup, "    var acc{r}_{t} = vec4<f32>(0.0);").unwrap();
+            writeln!(store, "    store(row0 + {r}u, t0, {t}u, acc{r}_{t});").unwrap();
+        }
+        for i in 0..8 {
+            for t in 0..tokens {
+                writeln!(unit, "{pad}acc{r}_{t} += w{r}[{i}] * x{t}_{i};").unwrap();
+            }
+        }
+    }
+    let src = format!(
+        "const ROWS_PER_THREAD: u32 = {rows}u;\nconst TOKENS_PER_THREAD: u32 = {tokens}u;\n\
+         const WG: u32 = {workgroup}u;\n{}",
+        source::MAT_MAT
+    );
+    src.replace("    // @tile_setup\n", &setup)
+        .replace("        // @tile_unit\n", &unit)
+        .replace("    // @tile_store\n", &store)
 }
 
 /// The `mat_vec.wgsl` uniform.
@@ -254,6 +301,8 @@ pub struct Geometry {
     pub rows_per_thread: u32,
     /// Tokens each mat-mat invocation owns in a prefill step; divides [`MAT_MAT_TOKENS`].
     pub tokens_per_thread: u32,
+    /// Invocations per mat-mat workgroup.
+    pub mat_mat_workgroup: u32,
     /// Decode with mat-mat tiles of one token instead of mat-vec.
     pub decode_with_mat_mat: bool,
 }
@@ -267,8 +316,10 @@ impl Geometry {
         if gpu.summary.device_type == "Cpu" {
             Geometry {
                 threads_per_row: 1,
-                rows_per_thread: 8,
+                rows_per_thread: 16,
                 tokens_per_thread: 4,
+                // Small workgroups: more of them to spread over the CPU's threads.
+                mat_mat_workgroup: 16,
                 decode_with_mat_mat: true,
             }
         } else {
@@ -276,6 +327,7 @@ impl Geometry {
                 threads_per_row: 16,
                 rows_per_thread: 2,
                 tokens_per_thread: 4,
+                mat_mat_workgroup: 64,
                 decode_with_mat_mat: false,
             }
         }
@@ -287,6 +339,7 @@ impl Geometry {
             threads_per_row,
             rows_per_thread: 8,
             tokens_per_thread: 4,
+            mat_mat_workgroup: 64,
             decode_with_mat_mat: false,
         }
     }
@@ -364,10 +417,10 @@ impl Kernels {
             });
             for tokens in [1, geometry.tokens_per_thread] {
                 mat_mat.entry((dt, tokens)).or_insert_with(|| {
-                    let skeleton = format!(
-                        "const ROWS_PER_THREAD: u32 = {}u;\nconst TOKENS_PER_THREAD: u32 = {tokens}u;\n{}",
+                    let skeleton = mat_mat_source(
                         geometry.rows_per_thread,
-                        source::MAT_MAT
+                        tokens,
+                        geometry.mat_mat_workgroup,
                     );
                     pipeline(
                         gpu,
@@ -599,7 +652,7 @@ impl Kernels {
         } else {
             self.geometry.tokens_per_thread
         };
-        let groups = rows.div_ceil(MAT_MAT_WG * self.geometry.rows_per_thread);
+        let groups = rows.div_ceil(self.geometry.mat_mat_workgroup * self.geometry.rows_per_thread);
         assert!(groups <= MAX_WORKGROUPS_PER_DIM, "mat_mat: {rows} rows");
         let params = MatMatParams {
             rows,

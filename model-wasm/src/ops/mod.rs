@@ -314,10 +314,12 @@ impl Geometry {
     /// coalesced loads and small tiles that keep registers free.
     pub fn for_adapter(gpu: &Gpu) -> Geometry {
         if gpu.summary.device_type == "Cpu" {
+            // Tiles measured by tests/kernel_bench.rs on lavapipe: 16 x 8 for prefill, 16 x 1
+            // for decode.
             Geometry {
                 threads_per_row: 1,
                 rows_per_thread: 16,
-                tokens_per_thread: 4,
+                tokens_per_thread: 8,
                 // Small workgroups: more of them to spread over the CPU's threads.
                 mat_mat_workgroup: 16,
                 decode_with_mat_mat: true,

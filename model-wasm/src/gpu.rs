@@ -17,6 +17,8 @@ pub enum GpuError {
         needed: u64,
         limit: u64,
     },
+    #[error("the GPU ran out of memory loading the model ({} MB of weights, plus the KV cache): {detail}", weights / 1_000_000)]
+    OutOfMemory { weights: u64, detail: String },
 }
 
 /// Facts about the adapter a user sees in the UI and the engine plans around.

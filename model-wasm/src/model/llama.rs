@@ -345,6 +345,26 @@ impl Model {
         source: &mut S,
         options: ModelOptions,
     ) -> Result<Model, ModelError> {
+        // Weights, caches and activations that do not fit the GPU's memory are an error the
+        // user is told about (with the model's size), not a lost device.
+        let out_of_memory = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let loaded = Self::plan(gpu, content, source, options).await;
+        match out_of_memory.pop().await {
+            Some(e) => Err(crate::gpu::GpuError::OutOfMemory {
+                weights: content.tensor_infos.iter().map(|t| t.n_bytes).sum(),
+                detail: e.to_string(),
+            }
+            .into()),
+            None => loaded,
+        }
+    }
+
+    async fn plan<S: ByteSource>(
+        gpu: &Gpu,
+        content: &Content,
+        source: &mut S,
+        options: ModelOptions,
+    ) -> Result<Model, ModelError> {
         let c = LlamaConfig::from_gguf(content)?;
         let (dim, kv, ffn, vocab) = (
             c.dim as u64,

@@ -74,7 +74,7 @@ fn AdapterTable(report: AdapterReport) -> impl IntoView {
         </table>
         <p class="muted small">
             "The largest single weight tensor this adapter can bind is " {largest_tensor}
-            " (a Llama-2-7B Q4_0 tensor is at most about 70 MiB). Features: " {report.features.join(", ")}
+            " (a Llama-2-7B Q4_0 tensor is at most about 70 MiB); a larger tensor is split into row parts that each fit. Features: " {report.features.join(", ")}
         </p>
     }
 }

@@ -27,7 +27,7 @@ try {
   await page.getByTestId('system-prompt').fill('');
   await page.getByTestId('chat-input').fill(prompt);
   await page.getByTestId('chat-send').click();
-  const stats = page.getByTestId('chat-stats').and(page.locator('[data-tokens]'));
+  const stats = page.getByTestId('chat').getByTestId('chat-stats').and(page.locator('[data-tokens]'));
   await stats.waitFor({ timeout: 600_000 });
   const text = await stats.innerText();
   const prompt_tokens = Number(/prompt (\d+) tokens/.exec(text)[1]);

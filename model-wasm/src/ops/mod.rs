@@ -315,11 +315,14 @@ impl Geometry {
     pub fn for_adapter(gpu: &Gpu) -> Geometry {
         if gpu.summary.device_type == "Cpu" {
             // Tiles measured by tests/kernel_bench.rs on lavapipe: 16 x 8 for prefill, 16 x 1
-            // for decode.
+            // for decode. SwiftShader in a browser compiles every pipeline again on each page
+            // load, and compile time grows with the tile, so it gets 8 x 4 (8 x 1): a model
+            // load stays at seconds.
+            let swiftshader = gpu.summary.name.to_lowercase().contains("swiftshader");
             Geometry {
                 threads_per_row: 1,
-                rows_per_thread: 16,
-                tokens_per_thread: 8,
+                rows_per_thread: if swiftshader { 8 } else { 16 },
+                tokens_per_thread: if swiftshader { 4 } else { 8 },
                 // Small workgroups: more of them to spread over the CPU's threads.
                 mat_mat_workgroup: 16,
                 decode_with_mat_mat: true,

@@ -558,6 +558,23 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, FlanError> {
         .map_err(|e| FlanError::InvalidRegex(e.to_string()))
 }
 
+/// The shipped default data (`public/data/default.jsonl`) as a dataset, for tests.
+#[cfg(test)]
+pub(crate) fn shipped_dataset() -> Dataset {
+    use crate::parse::{parse_bytes, ParseEvent};
+    let path = format!(
+        "{}/../public/data/default.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut ds = Dataset::new();
+    for e in parse_bytes(&std::fs::read(path).unwrap()) {
+        if let ParseEvent::Sample { sample, .. } = e {
+            ds.push(sample, "default.jsonl");
+        }
+    }
+    ds
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

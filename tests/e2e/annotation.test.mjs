@@ -2,10 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE_URL, openBrowser, screenshot } from './helpers.mjs';
+import { BASE_URL, openBrowser, screenshot, browserPid } from './helpers.mjs';
 
 const DEFAULT_ROWS = readFileSync('public/data/default.jsonl', 'utf8').split('\n').filter((l) => l.trim()).length;
 
@@ -65,14 +64,6 @@ function rawRecords(page) {
       get.onerror = () => reject(get.error);
     };
   }));
-}
-
-/** The main Chromium process of a browser started on `profile` (not its renderers or helpers). */
-function browserPid(profile) {
-  const lines = execFileSync('ps', ['-ww', '-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
-  const main = lines.filter((l) => l.includes(`--user-data-dir=${profile}`) && !l.includes('--type='));
-  assert.equal(main.length, 1, `one browser process on ${profile}: ${main.join(' | ')}`);
-  return Number(main[0].trim().split(/\s+/)[0]);
 }
 
 test('a browser killed right after a burst of keys loses nothing that was shown as saved', async (t) => {

@@ -1,5 +1,7 @@
 // Shared Playwright set-up: Debian's Chromium (never a downloaded browser), WebGPU on SwiftShader.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,4 +46,12 @@ export async function screenshot(page, name) {
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   return file;
+}
+
+/** The main Chromium process of a browser started on `profile` (not its renderers or helpers). */
+export function browserPid(profile) {
+  const lines = execFileSync('ps', ['-ww', '-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
+  const main = lines.filter((l) => l.includes(`--user-data-dir=${profile}`) && !l.includes('--type='));
+  assert.equal(main.length, 1, `one browser process on ${profile}: ${main.join(' | ')}`);
+  return Number(main[0].trim().split(/\s+/)[0]);
 }

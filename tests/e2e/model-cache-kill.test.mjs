@@ -5,11 +5,11 @@
 // (a partial entry, if the browser kept one, is reported as discarded) and load.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE_URL, openBrowser, screenshot } from './helpers.mjs';
+import { BASE_URL, openBrowser, screenshot, browserPid } from './helpers.mjs';
 
 const DIST = process.env.AFE_DIST ?? 'dist';
 const MODEL = 'SmolLM2-135M-Instruct.Q4_1.gguf';
@@ -58,14 +58,6 @@ before(async () => {
   throw new Error('the throttled model server did not start');
 });
 after(() => server?.kill());
-
-/** The main Chromium process of a browser started on `profile` (not its renderers or helpers). */
-function browserPid(profile) {
-  const lines = execFileSync('ps', ['-ww', '-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
-  const main = lines.filter((l) => l.includes(`--user-data-dir=${profile}`) && !l.includes('--type='));
-  assert.equal(main.length, 1, `one browser process on ${profile}: ${main.join(' | ')}`);
-  return Number(main[0].trim().split(/\s+/)[0]);
-}
 
 async function loadByUrl(page) {
   await page.goto(`${BASE_URL}/playground`);

@@ -115,21 +115,8 @@ pub fn toolbench_rows(
 mod tests {
     use super::*;
     use crate::index::Dataset;
-    use crate::parse::{parse_bytes, ParseEvent};
 
-    fn shipped() -> Dataset {
-        let path = format!(
-            "{}/../public/data/default.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut ds = Dataset::new();
-        for e in parse_bytes(&std::fs::read(path).unwrap()) {
-            if let ParseEvent::Sample { sample, .. } = e {
-                ds.push(sample, "default.jsonl");
-            }
-        }
-        ds
-    }
+    use crate::index::shipped_dataset as shipped;
 
     fn offer(ds: &Dataset, id: &str) -> DeriveOffer {
         let i = ds.find_id(id).unwrap();

@@ -212,22 +212,9 @@ mod tests {
     use super::*;
     use crate::codes::{Negative, Provenance};
     use crate::derive::rebalance::DEFAULT_RATIO;
-    use crate::parse::{parse_bytes, ParseEvent};
     use crate::query::{FacetKind, Query};
 
-    fn shipped() -> Dataset {
-        let path = format!(
-            "{}/../public/data/default.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut ds = Dataset::new();
-        for e in parse_bytes(&std::fs::read(path).unwrap()) {
-            if let ParseEvent::Sample { sample, .. } = e {
-                ds.push(sample, "default.jsonl");
-            }
-        }
-        ds
-    }
+    use crate::index::shipped_dataset as shipped;
 
     fn shipped_of_rule(ds: &Dataset, rules: &[Rule]) -> Vec<Sample> {
         ds.samples()

@@ -581,6 +581,17 @@ impl Model {
         Ok(())
     }
 
+    /// The uniform (first position, token count) and the token ids a step's kernels read.
+    fn write_step_inputs(&self, tokens: &[u32]) {
+        let step = Step::new(self.pos, tokens.len() as u32);
+        self.gpu
+            .queue
+            .write_buffer(&self.step, 0, bytemuck::bytes_of(&step));
+        self.gpu
+            .queue
+            .write_buffer(&self.tokens, 0, bytemuck::cast_slice(tokens));
+    }
+
     /// Runs `tokens` (one, or up to `prefill_batch`) at positions `pos..`. One token goes
     /// through the decode plan; more go through the prefill plan, whose last row is copied into
     /// the decode activations so the head runs on it. The head runs only when something is read
@@ -589,10 +600,7 @@ impl Model {
         self.check_tokens(tokens)?;
         let n = tokens.len() as u32;
         let gpu = &self.gpu;
-        gpu.queue
-            .write_buffer(&self.step, 0, bytemuck::bytes_of(&Step::new(self.pos, n)));
-        gpu.queue
-            .write_buffer(&self.tokens, 0, bytemuck::cast_slice(tokens));
+        self.write_step_inputs(tokens);
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -712,10 +720,7 @@ impl Model {
         self.check_tokens(tokens)?;
         let n = tokens.len() as u32;
         let gpu = &self.gpu;
-        gpu.queue
-            .write_buffer(&self.step, 0, bytemuck::bytes_of(&Step::new(self.pos, n)));
-        gpu.queue
-            .write_buffer(&self.tokens, 0, bytemuck::cast_slice(tokens));
+        self.write_step_inputs(tokens);
         let plan = match &self.prefill {
             Some((batch, layers)) if n > 1 && n <= batch.rows => layers,
             _ if n == 1 => &self.plan,

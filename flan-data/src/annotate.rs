@@ -42,8 +42,9 @@ use serde_json::{Map, Value};
 
 use crate::codes::{Capability, Code};
 use crate::error::{json_type_name, FlanError};
-use crate::model::{Sample, Turn};
+use crate::model::{Role, Sample, Turn};
 use crate::parse::BadLine;
+use crate::store::SampleRef;
 
 /// Value of the `type` field of every [`export_annotations`] line.
 pub const RECORD_TYPE: &str = "agent-flan-annotation";
@@ -469,17 +470,38 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// sample goes unnoticed with probability 2⁻⁶⁴; collisions between different samples are
 /// harmless (keys differ). It is not resistant to deliberately crafted collisions.
 pub fn content_hash(sample: &Sample) -> String {
+    hash_turns(
+        sample.conversation.len(),
+        sample
+            .conversation
+            .iter()
+            .map(|t| (t.role, t.loss, t.content.as_str())),
+    )
+}
+
+/// [`content_hash`] of a stored sample, read in place.
+pub fn content_hash_of(sample: &SampleRef) -> String {
+    hash_turns(
+        sample.turn_count(),
+        sample.turns().map(|t| (t.role, t.loss, t.content)),
+    )
+}
+
+fn hash_turns<'a>(
+    count: usize,
+    turns: impl Iterator<Item = (Role, Option<bool>, &'a str)>,
+) -> String {
     let mut h = FNV_OFFSET;
-    fnv1a64(&mut h, &(sample.conversation.len() as u64).to_le_bytes());
-    for turn in &sample.conversation {
-        let loss = match turn.loss {
+    fnv1a64(&mut h, &(count as u64).to_le_bytes());
+    for (role, loss, content) in turns {
+        let loss = match loss {
             None => 0u8,
             Some(false) => 1,
             Some(true) => 2,
         };
-        fnv1a64(&mut h, &[turn.role as u8, loss]);
-        fnv1a64(&mut h, &(turn.content.len() as u64).to_le_bytes());
-        fnv1a64(&mut h, turn.content.as_bytes());
+        fnv1a64(&mut h, &[role as u8, loss]);
+        fnv1a64(&mut h, &(content.len() as u64).to_le_bytes());
+        fnv1a64(&mut h, content.as_bytes());
     }
     format!("{h:016x}")
 }

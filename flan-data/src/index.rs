@@ -2,8 +2,8 @@
 //!
 //! Each sample is classified once when pushed; the results live in `u8` columns (one byte per
 //! sample per facet), so a filter with counts is a single pass over a few bytes per sample.
-//! Search text is kept lowercased in one arena (system | user | assistant segments per sample,
-//! turns separated by `\n\0`), so substring search is a `memmem` scan and scoped search is a slice.
+//! The rows themselves live in a [`SampleStore`] (each turn's text once, in original case);
+//! search folds case while it scans ([`TextMatcher`]).
 //!
 //! Faceted-search semantics: OR within a facet, AND across facets and the text search; the counts
 //! of a facet are computed with every filter *except its own* (so a selected facet still shows
@@ -20,6 +20,8 @@ use crate::codes::{Code, LossMask, Provenance, Scope, TurnBucket, TurnLength};
 use crate::error::FlanError;
 use crate::model::{Role, Sample};
 use crate::query::{FacetKind, Query};
+use crate::search::{TextMatcher, REGEX_SIZE_LIMIT};
+use crate::store::{SampleRef, SampleStore};
 
 /// Name used for sources past the 255th distinct one (codes are one byte).
 pub const OTHER_SOURCES: &str = "(other sources)";
@@ -27,7 +29,7 @@ pub const OTHER_SOURCES: &str = "(other sources)";
 /// Everything the explorer filters over.
 #[derive(Debug, Default)]
 pub struct Dataset {
-    samples: Vec<Sample>,
+    store: SampleStore,
     source_names: Vec<String>,
     source: Vec<u8>,
     task: Vec<u8>,
@@ -43,9 +45,6 @@ pub struct Dataset {
     external_names: Vec<String>,
     /// Per-sample classification numbers used by [`crate::stats`].
     codes: Vec<SampleCodes>,
-    arena: Vec<u8>,
-    /// Per sample: start of system, user, assistant segments and the end, in `arena`.
-    spans: Vec<[usize; 4]>,
     text_cache: Mutex<Option<(TextKey, Vec<bool>)>>,
 }
 
@@ -74,8 +73,6 @@ pub struct FilterResult {
     pub counts: BTreeMap<FacetKind, Vec<u32>>,
 }
 
-const TURN_SEP: &[u8] = b"\n\0";
-
 impl Dataset {
     pub fn new() -> Dataset {
         Dataset::default()
@@ -84,7 +81,7 @@ impl Dataset {
     /// Adds a sample; `source_name` is used when the row has no `source` of its own.
     /// Returns the sample's index.
     pub fn push(&mut self, sample: Sample, source_name: &str) -> u32 {
-        let index = self.samples.len() as u32;
+        let index = self.len() as u32;
         let source = sample
             .source
             .clone()
@@ -113,8 +110,7 @@ impl Dataset {
         self.provenance.push(prov.code());
         self.external.push(0);
         self.codes.push(codes);
-        self.index_text(&sample);
-        self.samples.push(sample);
+        self.store.push(sample);
         index
     }
 
@@ -132,52 +128,48 @@ impl Dataset {
         255
     }
 
-    fn index_text(&mut self, sample: &Sample) {
-        let mut span = [0usize; 4];
-        for (slot, role) in [Role::System, Role::User, Role::Assistant]
-            .into_iter()
-            .enumerate()
-        {
-            span[slot] = self.arena.len();
-            for turn in sample.conversation.iter().filter(|t| t.role == role) {
-                // ASCII fast path: lowercase in place, no allocation.
-                if turn.content.is_ascii() {
-                    let start = self.arena.len();
-                    self.arena.extend_from_slice(turn.content.as_bytes());
-                    self.arena[start..].make_ascii_lowercase();
-                } else {
-                    self.arena
-                        .extend_from_slice(turn.content.to_lowercase().as_bytes());
-                }
-                self.arena.extend_from_slice(TURN_SEP);
-            }
-        }
-        span[3] = self.arena.len();
-        self.spans.push(span);
-    }
-
     pub fn len(&self) -> usize {
-        self.samples.len()
+        self.store.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
+        self.store.is_empty()
     }
 
-    pub fn sample(&self, index: u32) -> Option<&Sample> {
-        self.samples.get(index as usize)
+    /// One sample, rebuilt from the compact store (see [`Dataset::view`] to read in place).
+    pub fn sample(&self, index: u32) -> Option<Sample> {
+        self.store.get(index)
     }
 
-    pub fn samples(&self) -> &[Sample] {
-        &self.samples
+    /// One sample, read in place: id, turns and text without copying.
+    pub fn view(&self, index: u32) -> Option<SampleRef<'_>> {
+        self.store.view(index)
+    }
+
+    /// Every sample, rebuilt one at a time.
+    pub fn samples(&self) -> impl Iterator<Item = Sample> + '_ {
+        (0..self.len() as u32).filter_map(|i| self.sample(i))
+    }
+
+    /// Every sample, read in place.
+    pub fn views(&self) -> impl Iterator<Item = SampleRef<'_>> + '_ {
+        (0..self.len() as u32).filter_map(|i| self.view(i))
+    }
+
+    pub fn id(&self, index: u32) -> Option<&str> {
+        self.store.id(index)
     }
 
     /// Position of the sample with this id (first match).
     pub fn find_id(&self, id: &str) -> Option<u32> {
-        self.samples
-            .iter()
-            .position(|s| s.id == id)
-            .map(|i| i as u32)
+        self.store.ids().position(|s| s == id).map(|i| i as u32)
+    }
+
+    /// Bytes this dataset holds on the heap: stored rows plus facet columns and codes.
+    pub fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+            + self.codes.capacity() * std::mem::size_of::<SampleCodes>()
+            + self.source.capacity() * 10
     }
 
     /// Source file name of a sample.
@@ -190,7 +182,7 @@ impl Dataset {
     /// Full classification with explanations (for the sample view).
     pub fn classify(&self, index: u32) -> Option<SampleClass> {
         let s = self.sample(index)?;
-        Some(classify(s, self.source_name(index).unwrap_or("")))
+        Some(classify(&s, self.source_name(index).unwrap_or("")))
     }
 
     /// Compact per-sample classification numbers.
@@ -202,7 +194,6 @@ impl Dataset {
     /// default of every sample, e.g. "unannotated").
     pub fn set_external_values(&mut self, names: Vec<String>) {
         self.external_names = names;
-        self.clear_search_cache();
     }
 
     /// Sets one sample's external facet value code.
@@ -287,7 +278,7 @@ impl Dataset {
 
     /// Filters and counts. Fails only on an invalid regex.
     pub fn filter(&self, query: &Query) -> Result<FilterResult, FlanError> {
-        let n = self.samples.len();
+        let n = self.len();
         // Per active facet: its column and the accepted codes (capability: a bit mask).
         struct Active<'a> {
             kind: FacetKind,
@@ -378,12 +369,7 @@ impl Dataset {
         if query.text.is_empty() {
             return Ok(None);
         }
-        let key = TextKey {
-            text: query.text.clone(),
-            regex: query.regex,
-            scope: query.scope,
-            len: self.samples.len(),
-        };
+        let key = self.text_key(query);
         if let Ok(cache) = self.text_cache.lock() {
             if let Some((k, v)) = cache.as_ref() {
                 if *k == key {
@@ -398,6 +384,37 @@ impl Dataset {
         Ok(Some(found))
     }
 
+    /// Whether [`Dataset::filter`] can answer `query` without a text scan: no text, or the
+    /// scan is cached (see [`Dataset::cache_search`]).
+    pub fn search_is_cached(&self, query: &Query) -> bool {
+        query.text.is_empty()
+            || self.text_cache.lock().is_ok_and(|cache| {
+                cache
+                    .as_ref()
+                    .is_some_and(|(k, _)| *k == self.text_key(query))
+            })
+    }
+
+    /// Stores the text scan of `query` done elsewhere (in slices, with [`Dataset::search_rows`]);
+    /// ignored when rows were added since.
+    pub fn cache_search(&self, query: &Query, found: Vec<bool>) {
+        if found.len() != self.len() {
+            return;
+        }
+        if let Ok(mut cache) = self.text_cache.lock() {
+            *cache = Some((self.text_key(query), found));
+        }
+    }
+
+    fn text_key(&self, query: &Query) -> TextKey {
+        TextKey {
+            text: query.text.clone(),
+            regex: query.regex,
+            scope: query.scope,
+            len: self.len(),
+        }
+    }
+
     /// Drops the cached text-search result (benchmarks; the cache is keyed by query anyway).
     pub fn clear_search_cache(&self) {
         if let Ok(mut cache) = self.text_cache.lock() {
@@ -408,73 +425,41 @@ impl Dataset {
     /// Case-insensitive search over every sample: `true` where the text (or regex) occurs in the
     /// scoped turns.
     pub fn search(&self, text: &str, regex: bool, scope: Scope) -> Result<Vec<bool>, FlanError> {
-        let n = self.samples.len();
-        let mut found = vec![false; n];
-        let segment = |i: usize| -> &[u8] {
-            let s = &self.spans[i];
-            match scope {
-                Scope::Any => &self.arena[s[0]..s[3]],
-                Scope::System => &self.arena[s[0]..s[1]],
-                Scope::User => &self.arena[s[1]..s[2]],
-                Scope::Assistant => &self.arena[s[2]..s[3]],
-            }
+        self.search_rows(text, regex, scope, 0..self.len() as u32)
+    }
+
+    /// [`Dataset::search`] over a range of rows only (`result[k]` is row `rows.start + k`), so a
+    /// large dataset can be searched in slices between frames.
+    pub fn search_rows(
+        &self,
+        text: &str,
+        regex: bool,
+        scope: Scope,
+        rows: std::ops::Range<u32>,
+    ) -> Result<Vec<bool>, FlanError> {
+        let rows = rows.start.min(self.len() as u32)..rows.end.min(self.len() as u32);
+        let matcher = TextMatcher::new(text, regex)?;
+        let role = match scope {
+            Scope::Any => None,
+            Scope::System => Some(Role::System),
+            Scope::User => Some(Role::User),
+            Scope::Assistant => Some(Role::Assistant),
         };
-        if regex {
-            // Byte regex: the arena needs no UTF-8 re-validation per search.
-            let re = regex::bytes::RegexBuilder::new(text)
-                .case_insensitive(true)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-                .map_err(|e| FlanError::InvalidRegex(e.to_string()))?;
-            if scope == Scope::Any {
-                // One pass over the arena. A match that runs past its sample's end (e.g. `\s`
-                // across the separator) is re-checked inside that sample alone.
-                let mut sample = 0usize;
-                let mut pos = 0usize;
-                while let Some(m) = re.find_at(&self.arena, pos) {
-                    while sample < n && self.spans[sample][3] <= m.start() {
-                        sample += 1;
-                    }
-                    if sample >= n {
-                        break;
-                    }
-                    let end = self.spans[sample][3];
-                    found[sample] = m.end() <= end || re.is_match(segment(sample));
-                    pos = end;
-                    sample += 1;
-                }
-            } else {
-                for (i, slot) in found.iter_mut().enumerate() {
-                    *slot = re.is_match(segment(i));
-                }
-            }
+        if !regex {
+            let mut found = vec![false; rows.len()];
+            let range = rows.start as usize..rows.end as usize;
+            self.store
+                .mark_literal_matches(&matcher, role, range, &mut found);
             return Ok(found);
         }
-        let needle = text.to_lowercase();
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        if scope == Scope::Any {
-            // One pass over the whole arena; map each hit to its sample.
-            let mut sample = 0usize;
-            let mut pos = 0usize;
-            while let Some(hit) = finder.find(&self.arena[pos..]) {
-                let at = pos + hit;
-                while sample < n && self.spans[sample][3] <= at {
-                    sample += 1;
-                }
-                if sample >= n {
-                    break;
-                }
-                found[sample] = true;
-                // Skip to the next sample: one hit is enough.
-                pos = self.spans[sample][3];
-                sample += 1;
-            }
-        } else {
-            for (i, slot) in found.iter_mut().enumerate() {
-                *slot = finder.find(segment(i)).is_some();
-            }
-        }
-        Ok(found)
+        Ok(rows
+            .filter_map(|i| self.view(i))
+            .map(|view| match role {
+                // One slice per sample: turns are separated so no match spans two of them.
+                None => matcher.is_match(view.text()),
+                Some(role) => view.texts_of(Some(role)).any(|t| matcher.is_match(t)),
+            })
+            .collect())
     }
 }
 
@@ -496,8 +481,6 @@ fn count_value(kind: FacetKind, value: u8, counts: &mut [u32]) {
         *c += 1;
     }
 }
-
-const REGEX_SIZE_LIMIT: usize = 8 << 20;
 
 /// Where a search matches inside one turn (byte ranges into the turn's original content).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -644,11 +627,7 @@ pub(crate) mod tests {
     fn text_search_plain_scoped_and_regex() {
         let ds = real_dataset();
         let r = ds.filter(&q(&[("q", "b07t3G7L37")])).unwrap();
-        let ids: Vec<_> = r
-            .matches
-            .iter()
-            .map(|&i| ds.sample(i).unwrap().id.as_str())
-            .collect();
+        let ids: Vec<_> = r.matches.iter().map(|&i| ds.id(i).unwrap()).collect();
         assert_eq!(ids, ["webshop_330"]);
         // "get_relations(" appears in every kg prompt (user) and in assistant actions.
         let user = ds
@@ -700,6 +679,42 @@ pub(crate) mod tests {
             4,
             "os prompts say `thought`"
         );
+    }
+
+    #[test]
+    fn search_in_row_slices_equals_one_search_and_fills_the_cache() {
+        let ds = real_dataset();
+        let n = ds.len() as u32;
+        for (text, regex) in [
+            ("the", false),
+            ("ACTION", false),
+            ("é", false),
+            (r"\bls\b", true),
+        ] {
+            for &scope in Scope::ALL {
+                let whole = ds.search(text, regex, scope).unwrap();
+                let mut parts = Vec::new();
+                for rows in [0..5, 5..6, 6..n, n..n + 3] {
+                    parts.extend(ds.search_rows(text, regex, scope, rows).unwrap());
+                }
+                assert_eq!(parts, whole, "{text} {scope:?}");
+            }
+        }
+        let query = Query {
+            text: "the".into(),
+            ..Query::default()
+        };
+        assert!(!ds.search_is_cached(&query));
+        // A cached scan is what filter uses: here, one that matches only row 3.
+        let mut only_three = vec![false; ds.len()];
+        only_three[3] = true;
+        ds.cache_search(&query, only_three.clone());
+        assert!(ds.search_is_cached(&query));
+        assert_eq!(ds.filter(&query).unwrap().matches, [3]);
+        // A scan of another length (rows added since) is not kept.
+        ds.clear_search_cache();
+        ds.cache_search(&query, vec![true; 2]);
+        assert!(!ds.search_is_cached(&query));
     }
 
     #[test]

@@ -66,12 +66,14 @@ pub mod model;
 pub mod parse;
 pub mod published;
 pub mod query;
+pub mod search;
 pub mod stats;
+pub mod store;
 
 pub use align::{align, AlignedRow, RowKind};
 pub use annotate::{
-    content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, SampleLabel,
-    SpanLabel, Step, TurnAnnotation, TurnLabel,
+    content_hash, content_hash_of, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit,
+    SampleLabel, SpanLabel, Step, TurnAnnotation, TurnLabel,
 };
 pub use array_split::{ArraySplitter, SplitEvent};
 pub use classify::{classify, classify_codes, SampleClass, Tagged, TurnClass};
@@ -85,3 +87,4 @@ pub use parse::{BadLine, JsonlParser, ParseEvent};
 pub use published::{build_default, SourceFiles, PUBLISHED_FILES};
 pub use query::{FacetKind, Query};
 pub use stats::Stats;
+pub use store::{SampleRef, SampleStore, TurnRef};

@@ -125,11 +125,11 @@ impl Stats {
         let mut cap_samples = [0u64; 4];
         let mut length_samples = [0u64; CHAR_EDGES.len() + 1];
         for &i in indices {
-            let Some(sample) = ds.sample(i) else { continue };
+            let Some(sample) = ds.view(i) else { continue };
             let codes = ds.codes(i).expect("codes exist for every sample");
-            turns += sample.conversation.len() as u64;
-            turn_buckets[TurnBucket::of(sample.conversation.len()) as usize] += 1;
-            for t in &sample.conversation {
+            turns += sample.turn_count() as u64;
+            turn_buckets[TurnBucket::of(sample.turn_count()) as usize] += 1;
+            for t in sample.turns() {
                 char_buckets[TurnLength::of(t.content.chars().count() as u32) as usize] += 1;
             }
             let lengths = ds.facet_code(FacetKind::TurnLength, i).unwrap_or(0);
@@ -316,11 +316,7 @@ mod tests {
         let ds = real_dataset();
         let s = Stats::compute(&ds, None);
         assert_eq!(s.samples, 24);
-        let turns: u64 = ds
-            .samples()
-            .iter()
-            .map(|s| s.conversation.len() as u64)
-            .sum();
+        let turns: u64 = ds.samples().map(|s| s.conversation.len() as u64).sum();
         assert_eq!(s.turns, turns);
         assert_eq!(
             s.chars_per_turn.bars.iter().map(|b| b.count).sum::<u64>(),
@@ -355,7 +351,6 @@ mod tests {
             assert_eq!(Some(r.matches.len() as u64), bar.samples, "{}", bar.label);
             let expected = ds
                 .samples()
-                .iter()
                 .filter(|sample| {
                     sample.conversation.iter().any(|t| {
                         let c = t.content.chars().count() as u32;

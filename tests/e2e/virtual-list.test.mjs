@@ -29,7 +29,7 @@ function listState(page) {
   });
 }
 
-test('300K rows scroll end to end within the scroll-space cap, and j/k keep the selection in view', async () => {
+test('300K rows scroll end to end within the scroll-space cap, j/k keep the selection in view, and search runs between frames', async () => {
   const { page, errors } = browser;
   const dir = mkdtempSync(path.join(tmpdir(), 'afe-vlist-'));
   const file = path.join(dir, 'many.jsonl');
@@ -86,5 +86,35 @@ test('300K rows scroll end to end within the scroll-space cap, and j/k keep the 
   assert.equal(again.position, ROWS - 1);
   assert.ok(again.top >= -0.5 && again.bottom <= s.height + 0.5);
   await screenshot(page, 'virtual-list-300k');
+
+  // Search past 50K rows runs in slices between frames: the header says it is searching,
+  // keeps the previous result meanwhile, and then shows exactly the matching rows.
+  const settled = (text) => page.waitForFunction((t) => {
+    const el = document.querySelector('[data-testid=result-count]');
+    return el?.dataset.pending === 'false' && el.dataset.query === t;
+  }, text, { timeout: 60_000 });
+  await page.evaluate(() => {
+    window.__sawProgress = false;
+    new MutationObserver(() => {
+      if (document.querySelector('[data-testid=search-progress]')) window.__sawProgress = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  // Typed one key at a time: every keystroke restarts the scan; the result is the last text's.
+  await page.getByTestId('search').pressSequentially('Q 12345', { delay: 30 });
+  await settled('Q 12345');
+  assert.equal(await page.evaluate(() => window.__sawProgress), true);
+  // "q 12345" and "q 123450" … "q 123459" (case folded): 11 rows.
+  assert.match(await page.getByTestId('result-count').innerText(), new RegExp(`^11 of ${ROWS + DEFAULT_ROWS} samples`));
+  const ids = await page.$$eval('[data-testid=result-row]', (rows) => rows.map((r) => r.dataset.id).sort());
+  assert.deepEqual(ids, ['v_12345', ...Array.from({ length: 10 }, (_, i) => `v_12345${i}`)].sort());
+  assert.equal(await page.getByTestId('search-progress').count(), 0);
+  // Scoped to assistant turns (these rows have none): nothing.
+  await page.getByTestId('scope').selectOption('assistant');
+  await page.waitForFunction(() => document.querySelector('[data-testid=result-count]')?.innerText.startsWith('0 of'), null, { timeout: 60_000 });
+  await page.getByTestId('scope').selectOption('any');
+  await settled('Q 12345');
+  assert.match(await page.getByTestId('result-count').innerText(), /^11 of/);
+  await screenshot(page, 'search-300k');
+  assert.match(await page.getByTestId('memory-use').innerText(), new RegExp(`^${ROWS + DEFAULT_ROWS} rows in memory: .* \\(page memory .* of 4 GiB\\)`));
   assert.deepEqual(errors, []);
 });

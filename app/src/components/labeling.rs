@@ -274,10 +274,17 @@ pub fn AnnotationToolbar(#[prop(into)] matches: Signal<Vec<u32>>) -> impl IntoVi
     let progress = Memo::new(move |_| {
         labels.version.track();
         let list = matches.get();
-        let done = list
-            .iter()
-            .filter(|&&i| !matches!(labels.status(store, i), AnnotationStatus::Unlabelled))
-            .count();
+        // The annotation facet column holds each row's status (kept in sync by `Labels`):
+        // one byte per row, where asking `Labels::status` would build a key per row.
+        let unlabelled = AnnotationStatus::Unlabelled as u8;
+        let done = store.dataset.with_value(|d| {
+            list.iter()
+                .filter(|&&i| {
+                    d.facet_code(flan_data::FacetKind::External, i)
+                        .is_some_and(|code| code != unlabelled)
+                })
+                .count()
+        });
         (done, list.len())
     });
     let bulk_label = RwSignal::new(SampleLabel::Accept);
@@ -436,12 +443,19 @@ fn export_text(store: Store, labels: Labels, kind: ExportKind) -> String {
             sources
                 .iter()
                 .map(|source| {
-                    let rows = (0..d.len() as u32)
+                    // Only annotated rows are exported: rebuild just those from the store.
+                    let rows: Vec<_> = (0..d.len() as u32)
                         .filter(|&i| d.source_name(i) == Some(source.as_str()))
-                        .filter_map(|i| d.sample(i));
+                        .filter(|&i| {
+                            d.id(i).is_some_and(|id| {
+                                a.get(&annotate::AnnotationKey::new(source, id)).is_some()
+                            })
+                        })
+                        .filter_map(|i| d.sample(i))
+                        .collect();
                     match kind {
-                        ExportKind::Accepted => annotate::export_accepted(a, source, rows),
-                        _ => annotate::export_samples_with_annotations(a, source, rows),
+                        ExportKind::Accepted => annotate::export_accepted(a, source, rows.iter()),
+                        _ => annotate::export_samples_with_annotations(a, source, rows.iter()),
                     }
                 })
                 .collect()

@@ -5,6 +5,7 @@ use crate::data::loader::ByteProgress;
 use crate::data::store::{LoadPhase, LoadStatus, SourceSpec, Store};
 use crate::webgpu::format_bytes;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// The last path segment of a URL, used to name the source.
 pub fn name_from_url(url: &str) -> String {
@@ -61,8 +62,31 @@ pub fn OpenData() -> impl IntoView {
             </div>
             <PublishedFiles/>
             <LoadList/>
+            <MemoryLine/>
         </section>
     }
+}
+
+/// What the loaded rows cost in memory: the dataset's own bytes and the page's whole wasm
+/// memory (a wasm32 page cannot grow past 4 GiB).
+#[component]
+fn MemoryLine() -> impl IntoView {
+    let store = Store::get();
+    let text = move || {
+        store.version.track();
+        let (rows, bytes) = store.dataset.with_value(|d| (d.len(), d.heap_bytes()));
+        let page = wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .ok()
+            .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+            .map_or(0.0, |b| b.byte_length() as f64);
+        format!(
+            "{rows} rows in memory: {} (page memory {} of 4 GiB)",
+            format_bytes(bytes as f64),
+            format_bytes(page)
+        )
+    };
+    view! { <p class="muted small" data-testid="memory-use">{text}</p> }
 }
 
 #[component]

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use flan_data::annotate::{
-    content_hash, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, Step,
+    content_hash_of, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, Step,
     STATUS_NAMES,
 };
 use leptos::prelude::*;
@@ -40,6 +40,8 @@ pub struct Labels {
     db: StoredValue<Option<Db>, LocalStorage>,
     /// Content hash per dataset index, computed once per sample.
     hashes: StoredValue<Vec<String>>,
+    /// Rows whose annotation status is in the dataset's facet column.
+    synced_rows: StoredValue<usize>,
     /// Writes in flight. IndexedDB runs readwrite transactions on one store in the order
     /// they were created, so they commit in the order the user made the changes.
     pending: StoredValue<u32>,
@@ -67,6 +69,7 @@ impl Labels {
             save: RwSignal::new(SaveState::Opening),
             db: StoredValue::new_local(None),
             hashes: StoredValue::new(Vec::new()),
+            synced_rows: StoredValue::new(0),
             pending: StoredValue::new(0),
             write_seq: StoredValue::new(0),
             last_write: StoredValue::new(HashMap::new()),
@@ -108,10 +111,10 @@ impl Labels {
             }
             labels.opening.set_value(false);
         });
-        // New rows arrive while files stream in: give them their annotation status.
+        // New rows arrive while files stream in: give them (only them) their annotation status.
         Effect::new(move |_| {
             store.version.track();
-            labels.sync_facet(store);
+            labels.sync_new_rows(store);
         });
         labels
     }
@@ -120,16 +123,10 @@ impl Labels {
     pub fn key_of(self, store: Store, index: u32) -> Option<(AnnotationKey, String)> {
         self.ensure_hashes(store);
         store.dataset.with_value(|d| {
-            let sample = d.sample(index)?;
+            let id = d.id(index)?.to_string();
             let dataset = d.source_name(index)?.to_string();
             let hash = self.hashes.with_value(|h| h.get(index as usize).cloned())?;
-            Some((
-                AnnotationKey {
-                    dataset,
-                    id: sample.id.clone(),
-                },
-                hash,
-            ))
+            Some((AnnotationKey { dataset, id }, hash))
         })
     }
 
@@ -137,9 +134,12 @@ impl Labels {
         let have = self.hashes.with_value(Vec::len);
         let total = store.dataset.with_value(|d| d.len());
         if have < total {
-            let new: Vec<String> = store
-                .dataset
-                .with_value(|d| d.samples()[have..].iter().map(content_hash).collect());
+            let new: Vec<String> = store.dataset.with_value(|d| {
+                (have as u32..d.len() as u32)
+                    .filter_map(|i| d.view(i))
+                    .map(|v| content_hash_of(&v))
+                    .collect()
+            });
             self.hashes.update_value(|h| h.extend(new));
         }
     }
@@ -244,8 +244,8 @@ impl Labels {
     /// Updates the facet, then writes the step's results, with every change an earlier failed
     /// write left unsaved, in one IndexedDB transaction.
     fn commit(self, store: Store, step: Step) {
-        self.sync_facet(store);
-        let keys = step.after().into_iter().map(|(key, _)| key).collect();
+        let keys: Vec<AnnotationKey> = step.after().into_iter().map(|(key, _)| key).collect();
+        self.sync_keys(store, &keys);
         self.write(keys);
     }
 
@@ -351,21 +351,62 @@ impl Labels {
         });
     }
 
-    /// Writes every sample's annotation status into the dataset's external facet column.
+    /// Writes every sample's annotation status into the dataset's external facet column
+    /// (after the annotations were loaded or imported).
     pub fn sync_facet(self, store: Store) {
+        let len = store.dataset.with_value(|d| d.len());
+        self.sync_rows(store, 0..len, |_, _| true);
+        self.synced_rows.set_value(len);
+        self.version.update(|v| *v += 1);
+    }
+
+    /// Status of the rows loaded since the last sync. A million rows arrive in thousands of
+    /// steps, so each step touches only its own rows.
+    fn sync_new_rows(self, store: Store) {
+        let len = store.dataset.with_value(|d| d.len());
+        let from = self.synced_rows.get_value().min(len);
+        self.synced_rows.set_value(len);
+        // Without annotations every new row keeps the default status (unlabelled).
+        if from == len || self.annotations.with_value(|a| a.is_empty()) {
+            store.dataset.update_value(|d| {
+                d.set_external_values(STATUS_NAMES.iter().map(|s| s.to_string()).collect())
+            });
+            return;
+        }
+        self.sync_rows(store, from..len, |_, _| true);
+        self.version.update(|v| *v += 1);
+    }
+
+    /// Status of the rows one edit changed: one pass over the ids, no allocation per row.
+    fn sync_keys(self, store: Store, keys: &[AnnotationKey]) {
+        let len = store.dataset.with_value(|d| d.len());
+        self.sync_rows(store, 0..len, |source, id| {
+            keys.iter().any(|k| k.id == id && k.dataset == source)
+        });
+        self.version.update(|v| *v += 1);
+    }
+
+    fn sync_rows(
+        self,
+        store: Store,
+        rows: std::ops::Range<usize>,
+        wanted: impl Fn(&str, &str) -> bool,
+    ) {
         self.ensure_hashes(store);
         store.dataset.update_value(|d| {
             d.set_external_values(STATUS_NAMES.iter().map(|s| s.to_string()).collect());
             self.annotations.with_value(|a| {
                 self.hashes.with_value(|hashes| {
-                    for index in 0..d.len() as u32 {
-                        let (Some(sample), Some(source)) = (d.sample(index), d.source_name(index))
-                        else {
+                    for index in rows.start as u32..rows.end as u32 {
+                        let (Some(id), Some(source)) = (d.id(index), d.source_name(index)) else {
                             continue;
                         };
+                        if !wanted(source, id) {
+                            continue;
+                        }
                         let key = AnnotationKey {
                             dataset: source.to_string(),
-                            id: sample.id.clone(),
+                            id: id.to_string(),
                         };
                         let status = match hashes.get(index as usize) {
                             Some(hash) => a.status(&key, hash),
@@ -376,6 +417,5 @@ impl Labels {
                 })
             });
         });
-        self.version.update(|v| *v += 1);
     }
 }

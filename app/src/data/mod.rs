@@ -3,4 +3,5 @@
 pub mod idb;
 pub mod labels;
 pub mod loader;
+pub mod search_job;
 pub mod store;

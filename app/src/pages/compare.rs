@@ -15,19 +15,14 @@ use crate::url_state::query_string;
 /// Samples worth comparing with `index`: rows derived from it, rows derived from the same
 /// source, and its own source row.
 fn related(d: &Dataset, index: u32) -> Vec<u32> {
-    let Some(sample) = d.sample(index) else {
+    let Some(sample) = d.view(index) else {
         return Vec::new();
     };
-    let root = sample
-        .derived_from
-        .as_ref()
-        .map_or(sample.id.as_str(), |f| f.source_id.as_str());
-    d.samples()
-        .iter()
+    let root = sample.derived_from_id().unwrap_or(sample.id());
+    d.views()
         .enumerate()
         .filter(|(i, s)| {
-            *i as u32 != index
-                && (s.id == root || s.derived_from.as_ref().is_some_and(|f| f.source_id == root))
+            *i as u32 != index && (s.id() == root || s.derived_from_id() == Some(root))
         })
         .map(|(i, _)| i as u32)
         .take(20)
@@ -72,7 +67,7 @@ pub fn ComparePage() -> impl IntoView {
         store.dataset.with_value(|d| {
             related(d, a)
                 .into_iter()
-                .filter_map(|i| d.sample(i).map(|s| s.id.clone()))
+                .filter_map(|i| d.id(i).map(str::to_string))
                 .collect::<Vec<_>>()
         })
     });
@@ -123,7 +118,7 @@ fn CompareGrid(a: Option<u32>, b: Option<u32>) -> impl IntoView {
         i.and_then(|i| {
             store
                 .dataset
-                .with_value(|d| Some((d.sample(i)?.clone(), d.classify(i)?)))
+                .with_value(|d| Some((d.sample(i)?, d.classify(i)?)))
         })
     };
     let (left, right) = (load(a), load(b));

@@ -18,6 +18,7 @@ use crate::components::sample_view::{
 };
 use crate::components::virtual_list::VirtualList;
 use crate::data::labels::Labels;
+use crate::data::search_job::{now_ms, SearchJob};
 use crate::data::store::Store;
 use crate::url_state::ExplorerState;
 
@@ -32,13 +33,10 @@ struct Filtered {
     result: Result<FilterResult, FlanError>,
     millis: f64,
     total: usize,
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
+    /// The text search of the current query is still scanning: this is the previous result.
+    pending: bool,
+    /// The search text this result answers.
+    text: String,
 }
 
 /// Navigates to an explorer state; `replace` for typing, push for deliberate clicks.
@@ -65,16 +63,48 @@ pub fn ExplorerPage() -> impl IntoView {
     let go = use_go();
     let help = RwSignal::new(false);
 
-    let filtered = Memo::new(move |_| {
+    let search_job = SearchJob::new();
+    // Large datasets: keep a slice-by-slice text scan running for the current query.
+    Effect::new(move |_| {
+        store.version.track();
+        let query = state.with(|s| s.query.clone());
+        if SearchJob::needed(store, &query) {
+            search_job.start(store, query);
+        } else {
+            search_job.cancel();
+        }
+    });
+    let filtered = Memo::new(move |previous: Option<&Filtered>| {
         store.version.track();
         labels.version.track();
+        search_job.finished.track();
         let query = state.with(|s| s.query.clone());
+        if SearchJob::needed(store, &query) {
+            // The scan is running: keep showing what was shown, marked pending.
+            let total = store.dataset.with_value(|d| d.len());
+            return match previous {
+                Some(p) => Filtered {
+                    pending: true,
+                    total,
+                    ..p.clone()
+                },
+                None => Filtered {
+                    result: Ok(FilterResult::default()),
+                    millis: 0.0,
+                    total,
+                    pending: true,
+                    text: String::new(),
+                },
+            };
+        }
         let start = now_ms();
         let (result, total) = store.dataset.with_value(|d| (d.filter(&query), d.len()));
         Filtered {
             result,
-            millis: now_ms() - start,
+            millis: now_ms() - start + search_job.scan_ms(&query),
             total,
+            pending: false,
+            text: query.text,
         }
     });
     let match_count =
@@ -120,7 +150,7 @@ pub fn ExplorerPage() -> impl IntoView {
             if let Some(index) = match_at(next) {
                 let id = store
                     .dataset
-                    .with_value(|d| d.sample(index).map(|s| s.id.clone()));
+                    .with_value(|d| d.id(index).map(str::to_string));
                 go(state.get_untracked().with_selected(id, None), true);
             }
         }
@@ -169,8 +199,8 @@ pub fn ExplorerPage() -> impl IntoView {
                     };
                     // Only assistant turns have a capability label (and its buttons).
                     let role = store.dataset.with_value(|d| {
-                        d.sample(index)
-                            .and_then(|s| s.conversation.get(turn))
+                        d.view(index)
+                            .and_then(|s| s.turns().nth(turn))
                             .map(|t| t.role)
                     });
                     if role == Some(flan_data::Role::Assistant) {
@@ -226,10 +256,17 @@ pub fn ExplorerPage() -> impl IntoView {
                     <div class="results">
                         <AnnotationToolbar matches=Signal::derive(move || filtered.with(|f| f.result.as_ref().map(|r| r.matches.clone()).unwrap_or_default()))/>
                         <div class="results-head">
-                            <span data-testid="result-count">
+                            <span data-testid="result-count"
+                                data-pending=move || filtered.with(|f| f.pending.to_string())
+                                data-query=move || filtered.with(|f| f.text.clone())>
                                 {move || filtered.with(|f| format!("{} of {} samples", f.result.as_ref().map_or(0, |r| r.matches.len()), f.total))}
                             </span>
                             <span class="muted" data-testid="filter-ms">{move || filtered.with(|f| format!("{:.1} ms", f.millis))}</span>
+                            {move || search_job.progress.get().map(|p| view! {
+                                <span class="muted small" data-testid="search-progress" role="status">
+                                    {format!("searching {} rows… {:.0}%", filtered.with(|f| f.total), p * 100.0)}
+                                </span>
+                            })}
                             // The playground's hallucination probe runs the negatives of this filter.
                             <a class="small" data-testid="probe-link" title="Run the model on this filter's negative samples and count tool calls"
                                 href=move || {
@@ -453,7 +490,7 @@ fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
     let go = use_go();
     let Some((sample, class, source)) = store.dataset.with_value(|d| {
         Some((
-            d.sample(index)?.clone(),
+            d.sample(index)?,
             d.classify(index)?,
             d.source_name(index)?.to_string(),
         ))

@@ -144,7 +144,7 @@ fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl IntoVi
         let Some(id) = try_id.get() else { return };
         let found = store
             .dataset
-            .with_value(|d| d.find_id(&id).and_then(|i| d.sample(i).cloned()));
+            .with_value(|d| d.find_id(&id).and_then(|i| d.sample(i)));
         let Some(sample) = found else {
             reference.set(Some((
                 id.clone(),

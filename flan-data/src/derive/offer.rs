@@ -121,7 +121,7 @@ mod tests {
     fn offer(ds: &Dataset, id: &str) -> DeriveOffer {
         let i = ds.find_id(id).unwrap();
         let class = ds.classify(i).unwrap();
-        derive_offer(ds.sample(i).unwrap(), class.task.value, class.format.value)
+        derive_offer(&ds.sample(i).unwrap(), class.task.value, class.format.value)
     }
 
     #[test]
@@ -160,26 +160,26 @@ mod tests {
         let shipped_react = ds
             .sample(ds.find_id("toolbench_G1_answer_10:react").unwrap())
             .unwrap();
-        assert_eq!(&react, shipped_react);
+        assert_eq!(react, shipped_react);
         let shipped_tflan = ds
             .sample(ds.find_id("toolbench_G1_answer_10:tflan").unwrap())
             .unwrap();
-        assert_eq!(&decomposed, shipped_tflan);
+        assert_eq!(decomposed, shipped_tflan);
         // Not the AgentInstruct rule: the ReAct system prompt lists the answer's tools.
         assert!(react.conversation[0]
             .content
             .contains("transitaires_for_transitaires"));
         let wrong = agentinstruct_react(
-            ds.sample(ds.find_id("toolbench_G1_answer_10").unwrap())
+            &ds.sample(ds.find_id("toolbench_G1_answer_10").unwrap())
                 .unwrap(),
         );
         assert_ne!(wrong.conversation, react.conversation);
         let [a, b] = agentinstruct_rows(
-            ds.sample(ds.find_id("kg_132").unwrap()).unwrap(),
+            &ds.sample(ds.find_id("kg_132").unwrap()).unwrap(),
             BROWSER_SEED,
         );
-        assert_eq!(&a, ds.sample(ds.find_id("kg_132:react").unwrap()).unwrap());
-        assert_eq!(&b, ds.sample(ds.find_id("kg_132:tflan").unwrap()).unwrap());
+        assert_eq!(a, ds.sample(ds.find_id("kg_132:react").unwrap()).unwrap());
+        assert_eq!(b, ds.sample(ds.find_id("kg_132:tflan").unwrap()).unwrap());
         assert!(toolbench_rows(&answers, "toolbench_G9_answer_1", BROWSER_SEED).is_err());
     }
 }

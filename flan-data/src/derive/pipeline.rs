@@ -53,7 +53,15 @@ pub fn queries_of<'a>(rows: impl IntoIterator<Item = &'a Sample>) -> Vec<Toolben
 
 /// Negatives of the query rows in `ds` (or in `within`), seeded.
 pub fn negatives_in(ds: &Dataset, within: Option<&[u32]>, seed: u64) -> NegativesRun {
-    let queries = queries_of(rows_in(ds, within).filter_map(|i| ds.sample(i)));
+    // Rebuild only the query rows (published, with ToolBench's `api_list`), not every row.
+    let rows: Vec<Sample> = rows_in(ds, within)
+        .filter(|&i| {
+            ds.view(i)
+                .is_some_and(|v| !v.is_derived() && v.has_extra_key("api_list"))
+        })
+        .filter_map(|i| ds.sample(i))
+        .collect();
+    let queries = queries_of(&rows);
     negatives_of(&queries, seed)
 }
 
@@ -92,14 +100,13 @@ pub fn negatives_of(queries: &[ToolbenchQuery], seed: u64) -> NegativesRun {
 
 /// Whether a loaded row is rebalancing input: decomposed (T-FLAN) and not itself rebalanced.
 pub fn is_rebalance_input(ds: &Dataset, index: u32) -> bool {
-    let (Some(sample), Some(codes)) = (ds.sample(index), ds.codes(index)) else {
+    let (Some(sample), Some(codes)) = (ds.view(index), ds.codes(index)) else {
         return false;
     };
     codes.format == Format::Tflan.code()
         && sample
-            .derived_from
-            .as_ref()
-            .is_none_or(|d| d.rule != Rule::Rebalance.name())
+            .derived_rule()
+            .is_none_or(|rule| rule != Rule::Rebalance.name())
 }
 
 /// Rebalances the decomposed rows of `ds` (or of `within`) to `ratio` with `seed`; `None` when
@@ -112,7 +119,7 @@ pub fn rebalance_in(
 ) -> Option<(Vec<Sample>, RebalanceReport)> {
     let input: Vec<Sample> = rows_in(ds, within)
         .filter(|&i| is_rebalance_input(ds, i))
-        .filter_map(|i| ds.sample(i).cloned())
+        .filter_map(|i| ds.sample(i))
         .collect();
     (!input.is_empty()).then(|| rebalance(&input, ratio, seed))
 }
@@ -142,7 +149,11 @@ pub fn run_tag(seed: u64, ratio: Option<[f64; 3]>) -> String {
 /// loaded already. Deterministic, so running the same parameters twice adds nothing the second
 /// time.
 pub fn merge_plan(ds: &Dataset, rows: Vec<Sample>, tag: &str) -> Merge {
-    let loaded: HashMap<&str, &Sample> = ds.samples().iter().map(|s| (s.id.as_str(), s)).collect();
+    // First index of each loaded id; a loaded row is rebuilt only when a derived one shares its id.
+    let mut loaded: HashMap<&str, u32> = HashMap::new();
+    for (i, id) in (0u32..).zip(ds.views().map(|v| v.id())) {
+        loaded.entry(id).or_insert(i);
+    }
     let mut planned: HashMap<String, usize> = HashMap::new();
     let mut merge = Merge::default();
     'rows: for mut row in rows {
@@ -154,12 +165,12 @@ pub fn merge_plan(ds: &Dataset, rows: Vec<Sample>, tag: &str) -> Merge {
                 n => format!("{base}@{tag}-{n}"),
             };
             row.id = id.clone();
-            let existing = loaded
-                .get(id.as_str())
-                .copied()
-                .or_else(|| planned.get(&id).map(|&i| &merge.add[i]));
+            let existing = match loaded.get(id.as_str()) {
+                Some(&i) => ds.sample(i),
+                None => planned.get(&id).map(|&i| merge.add[i].clone()),
+            };
             match existing {
-                Some(existing) if *existing == row => {
+                Some(existing) if existing == row => {
                     merge.identical += 1;
                     continue 'rows;
                 }
@@ -218,13 +229,11 @@ mod tests {
 
     fn shipped_of_rule(ds: &Dataset, rules: &[Rule]) -> Vec<Sample> {
         ds.samples()
-            .iter()
             .filter(|s| {
                 s.derived_from
                     .as_ref()
                     .is_some_and(|d| rules.iter().any(|r| r.name() == d.rule))
             })
-            .cloned()
             .collect()
     }
 

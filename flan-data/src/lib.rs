@@ -5,6 +5,8 @@
 //! * [`array_split`]: incremental splitter of a top-level JSON array into element byte-slices;
 //! * [`classify`](mod@classify): task, format, negative type and per-turn capability, each with a `why`;
 //! * [`index`]: [`Dataset`], compact columns, faceted filter with counts, text/regex search;
+//! * [`store`]: [`SampleStore`], the rows with each turn's text held once (1M rows in a wasm page);
+//! * [`search`]: case-insensitive matching over that original-case text;
 //! * [`query`]: [`Query`] and its URL form;
 //! * [`stats`]: histograms and capability mix for the Stats view;
 //! * [`align`](mod@align): pairs two conversations' turns by meaning for the Compare view;

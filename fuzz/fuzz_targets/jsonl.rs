@@ -49,10 +49,12 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let mut ds = Dataset::new();
+    let mut pushed = Vec::new();
     for e in whole {
         match e {
             ParseEvent::Sample { sample, .. } => {
                 let _ = classify(&sample, "fuzz.jsonl");
+                pushed.push(sample.clone());
                 ds.push(sample, "fuzz.jsonl");
             }
             ParseEvent::BadLine(bad) => assert_eq!(bad.reason, bad.error.to_string()),
@@ -60,5 +62,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for i in 0..ds.len() as u32 {
         let _ = ds.classify(i);
+        // The compact store gives back exactly what was pushed.
+        assert_eq!(ds.sample(i).as_ref(), pushed.get(i as usize), "store round trip");
     }
 });

@@ -20,13 +20,16 @@ struct ProbeRow {
     output: String,
 }
 
-/// (id, negative kind, system prompt, first user turn) of the negative samples matching the
-/// explorer filter in `params`.
+/// (id, negative kind, system prompt, first user turn) of one negative sample.
+type NegativePrompt = (String, &'static str, String, String);
+
+/// The negative samples matching the explorer filter in `params` (how many, and the first
+/// `limit` of them).
 fn negative_prompts(
     store: Store,
     state: &ExplorerState,
     limit: usize,
-) -> Result<(usize, Vec<(String, &'static str, String, String)>), String> {
+) -> Result<(usize, Vec<NegativePrompt>), String> {
     store.dataset.with_value(|d| {
         let result = d.filter(&state.query).map_err(|e| e.to_string())?;
         let negatives: Vec<u32> = result

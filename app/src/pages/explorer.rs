@@ -241,7 +241,7 @@ pub fn ExplorerPage() -> impl IntoView {
 
     let drop_files = on_drop_files(store);
     view! {
-        <div class="explorer-page" data-testid="explorer-page" on:dragover=on_drag_over on:drop=move |ev| drop_files(ev)>
+        <div class="explorer-page" data-testid="explorer-page" on:dragover=on_drag_over on:drop=drop_files>
             <HelpOverlay open=help/>
             <OpenData/>
             // Negatives and rebalancing on the loaded rows (paper §3.3, §3.2), via flan-data.

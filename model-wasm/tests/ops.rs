@@ -17,6 +17,9 @@ const RMS_NORM_TOL: f32 = 1e-5;
 /// GPU sin/cos of angles up to a few hundred radians.
 const ROPE_TOL: f32 = 2e-4;
 const ATTENTION_TOL: f32 = 1e-4;
+/// With f16 probabilities, one that sits on a rounding boundary may round the other way (the
+/// sums before it are ordered differently): one f16 step (2^-10 of p <= 1) times |v| <= 1.
+const ATTENTION_F16_TOL: f32 = 1e-3;
 const SWIGLU_TOL: f32 = 1e-5;
 
 fn gpu() -> &'static (Gpu, Kernels) {
@@ -204,6 +207,7 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
                 tokens_per_thread,
                 mat_mat_workgroup,
                 decode_with_mat_mat: true,
+                prefill_attention_rows: 0,
             },
         );
         for dt in GgmlDType::SUPPORTED {
@@ -409,21 +413,40 @@ fn rope_matches_cpu_norm_mode() {
     }
 }
 
+/// Prefill attention kernels: the decode kernel's workgroups (0) and invocations owning 1, 3
+/// and 8 batch rows (a row block wider than, equal to and narrower than the step).
+const PREFILL_ATTENTION_ROWS: [u32; 4] = [0, 1, 3, 8];
+
 #[test]
 fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
-    let (gpu, k) = gpu();
+    let gpu = &gpu().0;
     let mut rng = SplitMix64(51);
+    let kernels: Vec<Kernels> = PREFILL_ATTENTION_ROWS
+        .iter()
+        .map(|&prefill_attention_rows| {
+            let geometry = ops::Geometry {
+                prefill_attention_rows,
+                ..ops::Geometry::for_adapter(gpu)
+            };
+            Kernels::with_geometry(gpu, &[GgmlDType::F32], geometry)
+        })
+        .collect();
     // (heads, KV heads, head dim, context, f16, rows per step): the cache is filled in steps
     // of `rows` positions, as decoding (1) and prefill (more) do, then the last `rows`
-    // positions attend causally in one step.
+    // positions attend causally in one step (rows not a multiple of the row block, contexts
+    // longer than one step, several query heads per KV head).
     for &(n_head, n_kv_head, head_dim, n_ctx, f16, rows) in &[
         (9usize, 3usize, 64usize, 1usize, true, 1usize),
         (9, 3, 64, 37, true, 1),
         (9, 3, 64, 37, true, 8),
+        (9, 3, 64, 64, true, 64),
+        (9, 3, 64, 100, true, 64),
         (4, 4, 32, 100, false, 1),
         (4, 4, 32, 100, false, 16),
+        (4, 2, 32, 7, false, 7),
         (32, 8, 128, 300, true, 1),
         (32, 8, 128, 300, true, 5),
+        (32, 8, 128, 300, true, 19),
     ] {
         let max_ctx = n_ctx + 3;
         let kv_dim = n_kv_head * head_dim;
@@ -435,7 +458,7 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
             let n = rows.min(n_ctx - pos);
             let kn: Vec<f32> = rng.values(n * kv_dim).iter().map(|v| v * 2.0).collect();
             let vn = rng.values(n * kv_dim);
-            let d = k.kv_write(
+            let d = kernels[0].kv_write(
                 gpu,
                 &gpu.storage_buffer("k", &kn),
                 &gpu.storage_buffer("v", &vn),
@@ -454,54 +477,63 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
         }
         assert_close("kv_write k", &read(&k_cache)[..n_ctx * kv_dim], &ks, 0.0);
         assert_close("kv_write v", &read(&v_cache)[..n_ctx * kv_dim], &vs, 0.0);
-        let q_rows = rows.min(n_ctx);
-        let first = n_ctx - q_rows;
-        let q_len = n_head * head_dim;
-        let q: Vec<f32> = rng.values(q_rows * q_len).iter().map(|v| v * 2.0).collect();
-        let out = gpu.empty_f32_buffer("out", q_rows * q_len);
-        let scores = gpu.empty_f32_buffer("scores", q_rows * n_head * max_ctx);
-        let params = AttentionParams {
-            n_head: n_head as u32,
-            n_kv_head: n_kv_head as u32,
-            head_dim: head_dim as u32,
-            max_ctx: max_ctx as u32,
-            scale: 1.0 / (head_dim as f32).sqrt(),
-            f16_inputs: f16 as u32,
-            _pad: [0; 2],
-        };
-        let d = k.attention(
-            gpu,
-            &gpu.storage_buffer("q", &q),
-            &k_cache,
-            &v_cache,
-            &scores,
-            &out,
-            params,
-            q_rows as u32,
-            &step(gpu, first as u32, q_rows as u32),
-        );
-        ops::submit(gpu, &[&d]);
-        let want: Vec<f32> = (0..q_rows)
-            .flat_map(|b| {
-                let seen = first + b + 1;
-                reference::attention(
-                    &q[b * q_len..(b + 1) * q_len],
-                    &ks[..seen * kv_dim],
-                    &vs[..seen * kv_dim],
-                    n_head,
-                    n_kv_head,
-                    head_dim,
-                    seen,
-                    f16,
-                )
-            })
-            .collect();
-        assert_close(
-            &format!("attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx} rows {q_rows}"),
-            &read(&out),
-            &want,
-            ATTENTION_TOL,
-        );
+        for (k, rows_per_lane) in kernels.iter().zip(PREFILL_ATTENTION_ROWS) {
+            let q_rows = rows.min(n_ctx);
+            let first = n_ctx - q_rows;
+            let q_len = n_head * head_dim;
+            let q: Vec<f32> = rng.values(q_rows * q_len).iter().map(|v| v * 2.0).collect();
+            let out = gpu.empty_f32_buffer("out", q_rows * q_len);
+            let scores = gpu.empty_f32_buffer("scores", q_rows * n_head * max_ctx);
+            let params = AttentionParams {
+                n_head: n_head as u32,
+                n_kv_head: n_kv_head as u32,
+                head_dim: head_dim as u32,
+                max_ctx: max_ctx as u32,
+                scale: 1.0 / (head_dim as f32).sqrt(),
+                f16_inputs: f16 as u32,
+                _pad: [0; 2],
+            };
+            let d = k.attention(
+                gpu,
+                &gpu.storage_buffer("q", &q),
+                &k_cache,
+                &v_cache,
+                &scores,
+                &out,
+                params,
+                q_rows as u32,
+                &step(gpu, first as u32, q_rows as u32),
+            );
+            ops::submit(gpu, &[&d]);
+            let want: Vec<f32> = (0..q_rows)
+                .flat_map(|b| {
+                    let seen = first + b + 1;
+                    reference::attention(
+                        &q[b * q_len..(b + 1) * q_len],
+                        &ks[..seen * kv_dim],
+                        &vs[..seen * kv_dim],
+                        n_head,
+                        n_kv_head,
+                        head_dim,
+                        seen,
+                        f16,
+                    )
+                })
+                .collect();
+            assert_close(
+                &format!(
+                    "attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx} rows {q_rows}, \
+                     {rows_per_lane} rows per prefill lane"
+                ),
+                &read(&out),
+                &want,
+                if f16 {
+                    ATTENTION_F16_TOL
+                } else {
+                    ATTENTION_TOL
+                },
+            );
+        }
     }
 }
 

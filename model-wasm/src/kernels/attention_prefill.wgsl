@@ -6,8 +6,8 @@
 // while arithmetic is nearly free, so this loads K and V once per ROWS_PER_LANE rows instead of
 // once per row (and q once instead of once per key). No barriers: lanes are independent.
 // Three passes over the keys, as the decode kernel: scores and max, sum of exponentials, then
-// probabilities (rounded to f16 when `f16_inputs`, as ggml does) times V. Each dot product and
-// each output sums in the decode kernel's order.
+// probabilities (rounded to f16 when `f16_inputs`, as ggml does) times V. Every sum (dot
+// products, exponentials, outputs) adds in the decode kernel's order: the same bits.
 // The `// @rows_*` lines are written out by ops::attention_prefill_source for ROWS_PER_LANE rows
 // and HEAD_VEC4S vec4s per head (indexing a private array with a loop counter would keep it in
 // memory on CPU rasterisers).
@@ -41,6 +41,9 @@ struct AttnParams {
 
 // The composer prepends ROWS_PER_LANE, HEAD_VEC4S and WG.
 
+// attention_decode.wgsl's workgroup size.
+const DECODE_LANES: u32 = 64u;
+
 fn dot4(acc: f32, a: vec4<f32>, b: vec4<f32>) -> f32 {
     return acc + a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
 }
@@ -72,8 +75,22 @@ fn attention_prefill(@builtin(global_invocation_id) gid: vec3<u32>) {
         let at = t * kv_stride + kv_at;
         // @rows_scores
     }
-    for (var t = 0u; t < n_keys; t++) {
-        // @rows_sums
+    // Each row's sum of exponentials in attention_decode.wgsl's order (its DECODE_LANES lanes
+    // sum every DECODE_LANES-th key, then a tree adds the lanes), so a batch gives the bits
+    // that feeding its tokens one by one does: the q8 rounding of later activations turns
+    // any difference into visible logit changes.
+    // @rows_partials
+    for (var lane = 0u; lane < DECODE_LANES; lane++) {
+        // @rows_lane_sums
+        for (var t = lane; t < n_keys; t += DECODE_LANES) {
+            // @rows_sums
+        }
+        // @rows_lane_store
+    }
+    for (var s = DECODE_LANES / 2u; s > 0u; s /= 2u) {
+        for (var lane = 0u; lane < s; lane++) {
+            // @rows_tree
+        }
     }
     // @rows_inverse
     for (var t = 0u; t < n_keys; t++) {

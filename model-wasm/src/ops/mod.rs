@@ -102,18 +102,42 @@ pub fn compose(dtype: GgmlDType, threads_per_row: u32, skeleton: &str) -> String
 
 /// `mat_mat.wgsl` with its `// @tile_*` lines written out for a `rows` x `tokens` register
 /// tile: named activations, dequantised units and accumulators instead of loop-indexed arrays.
-pub fn mat_mat_source(rows: u32, tokens: u32, workgroup: u32) -> String {
+/// `q8_packed`: activations as `quantize_q8_packed` writes them.
+pub fn mat_mat_source(rows: u32, tokens: u32, workgroup: u32, q8_packed: bool) -> String {
     use std::fmt::Write;
     let (mut setup, mut unit, mut store) = (String::new(), String::new(), String::new());
     let pad = "        ";
     for t in 0..tokens {
-        writeln!(
-            setup,
-            "    let xa{t} = min(t0 + {t}u, last_token) * x_stride;"
-        )
-        .unwrap();
-        for i in 0..8 {
-            writeln!(unit, "{pad}let x{t}_{i} = x[xa{t} + xu + {i}u];").unwrap();
+        if q8_packed {
+            writeln!(
+                setup,
+                "    let tok{t} = min(t0 + {t}u, last_token);\n\
+                 \x20   let xa{t} = tok{t} * (p.cols / 16u);\n\
+                 \x20   let xs{t} = tok{t} * units;"
+            )
+            .unwrap();
+            writeln!(
+                unit,
+                "{pad}let lo{t} = x[xa{t} + u * 2u];\n\
+                 {pad}let hi{t} = x[xa{t} + u * 2u + 1u];\n\
+                 {pad}let d{t} = bitcast<f32>(x[p.x_scales + (xs{t} + u) / 4u][(xs{t} + u) % 4u]);"
+            )
+            .unwrap();
+            for (i, half) in ["lo", "hi"].iter().enumerate() {
+                for (j, c) in ["x", "y", "z", "w"].iter().enumerate() {
+                    let at = i * 4 + j;
+                    writeln!(unit, "{pad}let x{t}_{at} = i8x4({half}{t}.{c}) * d{t};").unwrap();
+                }
+            }
+        } else {
+            writeln!(
+                setup,
+                "    let xa{t} = min(t0 + {t}u, last_token) * x_stride;"
+            )
+            .unwrap();
+            for i in 0..8 {
+                writeln!(unit, "{pad}let x{t}_{i} = x[xa{t} + xu + {i}u];").unwrap();
+            }
         }
     }
     for r in 0..rows {
@@ -135,7 +159,8 @@ pub fn mat_mat_source(rows: u32, tokens: u32, workgroup: u32) -> String {
     }
     let src = format!(
         "const ROWS_PER_THREAD: u32 = {rows}u;\nconst TOKENS_PER_THREAD: u32 = {tokens}u;\n\
-         const WG: u32 = {workgroup}u;\n{}",
+         const WG: u32 = {workgroup}u;\nalias ActivationVec4 = vec4<{}>;\n{}",
+        if q8_packed { "u32" } else { "f32" },
         source::MAT_MAT
     );
     src.replace("    // @tile_setup\n", &setup)
@@ -154,6 +179,8 @@ pub fn attention_prefill_source(rows: u32, head_dim: u32, workgroup: u32) -> Str
     let vec4s = head_dim / 4;
     let (mut setup, mut scores, mut sums) = (String::new(), String::new(), String::new());
     let (mut inverse, mut values, mut store) = (String::new(), String::new(), String::new());
+    let (mut partials, mut lane_sums) = (String::new(), String::new());
+    let (mut lane_store, mut tree) = (String::new(), String::new());
     let pad = "        ";
     for i in 0..vec4s {
         writeln!(scores, "{pad}let k{i} = k_cache[at + {i}u];").unwrap();
@@ -166,8 +193,7 @@ pub fn attention_prefill_source(rows: u32, head_dim: u32, workgroup: u32) -> Str
              \x20   let seen{r} = step.pos + row{r} + 1u;\n\
              \x20   let qa{r} = (row{r} * p.n_head + h) * HEAD_VEC4S;\n\
              \x20   let sa{r} = (row{r} * p.n_head + h) * p.max_ctx;\n\
-             \x20   var m{r} = -3.4e38;\n\
-             \x20   var l{r} = 0.0;"
+             \x20   var m{r} = -3.4e38;"
         )
         .unwrap();
         writeln!(scores, "{pad}var d{r} = 0.0;").unwrap();
@@ -199,12 +225,16 @@ pub fn attention_prefill_source(rows: u32, head_dim: u32, workgroup: u32) -> Str
         .unwrap();
         writeln!(
             sums,
-            "{pad}if (t < seen{r}) {{\n\
-             {pad}    l{r} += exp(scores[sa{r} + t] - m{r});\n\
-             {pad}}}"
+            "{pad}    if (t < seen{r}) {{\n\
+             {pad}        l{r} += exp(scores[sa{r} + t] - m{r});\n\
+             {pad}    }}"
         )
         .unwrap();
-        writeln!(inverse, "    let inv{r} = 1.0 / l{r};").unwrap();
+        writeln!(partials, "    var part{r}: array<f32, DECODE_LANES>;").unwrap();
+        writeln!(lane_sums, "{pad}var l{r} = 0.0;").unwrap();
+        writeln!(lane_store, "{pad}part{r}[lane] = l{r};").unwrap();
+        writeln!(tree, "            part{r}[lane] += part{r}[lane + s];").unwrap();
+        writeln!(inverse, "    let inv{r} = 1.0 / part{r}[0];").unwrap();
     }
     let src = format!(
         "const ROWS_PER_LANE: u32 = {rows}u;\nconst HEAD_VEC4S: u32 = {vec4s}u;\n\
@@ -213,7 +243,11 @@ pub fn attention_prefill_source(rows: u32, head_dim: u32, workgroup: u32) -> Str
     );
     src.replace("    // @rows_setup\n", &setup)
         .replace("        // @rows_scores\n", &scores)
-        .replace("        // @rows_sums\n", &sums)
+        .replace("    // @rows_partials\n", &partials)
+        .replace("        // @rows_lane_sums\n", &lane_sums)
+        .replace("            // @rows_sums\n", &sums)
+        .replace("        // @rows_lane_store\n", &lane_store)
+        .replace("            // @rows_tree\n", &tree)
         .replace("    // @rows_inverse\n", &inverse)
         .replace("        // @rows_values\n", &values)
         .replace("    // @rows_store\n", &store)
@@ -242,7 +276,9 @@ pub struct MatMatParams {
     pub accumulate: u32,
     pub y_row0: u32,
     pub y_stride: u32,
-    pub _pad: [u32; 2],
+    /// Where q8-packed activations keep their scales, in vec4s (0 for f32 activations).
+    pub x_scales: u32,
+    pub _pad: u32,
 }
 
 /// The `get_rows.wgsl` uniform.
@@ -444,6 +480,9 @@ pub struct Kernels {
     mat_vec: HashMap<GgmlDType, wgpu::ComputePipeline>,
     /// Keyed by (type, tokens per thread): prefill tiles and one-token decode tiles.
     mat_mat: HashMap<(GgmlDType, u32), wgpu::ComputePipeline>,
+    /// Prefill tiles over q8-packed activations, keyed by type (compiled when first planned:
+    /// only models with q8-activation types need them).
+    mat_mat_q8_packed: Mutex<HashMap<GgmlDType, wgpu::ComputePipeline>>,
     get_rows: HashMap<GgmlDType, wgpu::ComputePipeline>,
     rms_norm: wgpu::ComputePipeline,
     rope: wgpu::ComputePipeline,
@@ -455,6 +494,7 @@ pub struct Kernels {
     swiglu: wgpu::ComputePipeline,
     argmax: wgpu::ComputePipeline,
     quantize_q8: wgpu::ComputePipeline,
+    quantize_q8_packed: wgpu::ComputePipeline,
     top_k: wgpu::ComputePipeline,
     sample: wgpu::ComputePipeline,
     pub geometry: Geometry,
@@ -517,6 +557,7 @@ impl Kernels {
                         geometry.rows_per_thread,
                         tokens,
                         geometry.mat_mat_workgroup,
+                        false,
                     );
                     pipeline(
                         gpu,
@@ -539,6 +580,7 @@ impl Kernels {
         Kernels {
             mat_vec,
             mat_mat,
+            mat_mat_q8_packed: Mutex::new(HashMap::new()),
             get_rows,
             rms_norm: pipeline(gpu, "rms_norm", source::NORM, "rms_norm"),
             rope: pipeline(gpu, "rope", source::ROPE, "rope"),
@@ -558,6 +600,12 @@ impl Kernels {
                 "quantize_q8",
                 &with_numeric(source::QUANTIZE),
                 "quantize_q8",
+            ),
+            quantize_q8_packed: pipeline(
+                gpu,
+                "quantize_q8_packed",
+                &with_numeric(source::QUANTIZE),
+                "quantize_q8_packed",
             ),
             top_k: pipeline(gpu, "top_k", source::TOP_K, "top_k"),
             sample: pipeline(gpu, "sample", source::SAMPLE, "sample"),
@@ -735,6 +783,101 @@ impl Kernels {
         out: OutRows,
         step: &wgpu::Buffer,
     ) -> Dispatch {
+        let tokens = if batch == 1 {
+            1
+        } else {
+            self.geometry.tokens_per_thread
+        };
+        let pipeline = self
+            .mat_mat
+            .get(&(dtype, tokens))
+            .unwrap_or_else(|| panic!("mat_mat for {dtype} was not compiled"))
+            .clone();
+        self.mat_mat_with(
+            gpu, &pipeline, 0, dtype, w, x, y, rows, cols, batch, accumulate, out, step,
+        )
+    }
+
+    /// As [`Kernels::mat_mat`] for a batch (a multiple of [`MAT_MAT_TOKENS`]) whose `x` holds
+    /// [`Kernels::quantize_q8_packed`]'s output for `batch` rows of `cols`: the same results
+    /// as [`Kernels::mat_mat`] on [`Kernels::quantize_q8`]'s, with a quarter of the loads.
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    pub fn mat_mat_q8_packed(
+        &self,
+        gpu: &Gpu,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        rows: u32,
+        cols: u32,
+        batch: u32,
+        accumulate: bool,
+        out: OutRows,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
+        assert!(batch > 1, "mat_mat_q8_packed: a batch of one decodes");
+        assert!(
+            cols.is_multiple_of(UNIT),
+            "mat_mat_q8_packed: cols {cols} is not a multiple of 32"
+        );
+        let pipeline = self
+            .mat_mat_q8_packed
+            .lock()
+            .unwrap()
+            .entry(dtype)
+            .or_insert_with(|| {
+                let g = self.geometry;
+                let skeleton = mat_mat_source(
+                    g.rows_per_thread,
+                    g.tokens_per_thread,
+                    g.mat_mat_workgroup,
+                    true,
+                );
+                pipeline(
+                    gpu,
+                    &format!("mat_mat_q8_packed_{dtype}"),
+                    &compose(dtype, 1, &skeleton),
+                    "mat_mat",
+                )
+            })
+            .clone();
+        self.mat_mat_with(
+            gpu,
+            &pipeline,
+            batch * cols / 16,
+            dtype,
+            w,
+            x,
+            y,
+            rows,
+            cols,
+            batch,
+            accumulate,
+            out,
+            step,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    fn mat_mat_with(
+        &self,
+        gpu: &Gpu,
+        pipeline: &wgpu::ComputePipeline,
+        x_scales: u32,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        rows: u32,
+        cols: u32,
+        batch: u32,
+        accumulate: bool,
+        out: OutRows,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
         assert!(
             cols.is_multiple_of(elems),
@@ -758,15 +901,17 @@ impl Kernels {
             accumulate: accumulate as u32,
             y_row0: out.first,
             y_stride: out.stride,
-            _pad: [0; 2],
+            x_scales,
+            _pad: 0,
         };
-        let pipeline = self
-            .mat_mat
-            .get(&(dtype, tokens))
-            .unwrap_or_else(|| panic!("mat_mat for {dtype} was not compiled"));
+        let label = if x_scales > 0 {
+            format!("mat_mat_q8_packed_{dtype}")
+        } else {
+            format!("mat_mat_{dtype}")
+        };
         Self::with_step(
             gpu,
-            format!("mat_mat_{dtype}"),
+            label,
             pipeline,
             &[w, x, y],
             bytemuck::bytes_of(&params),
@@ -1016,6 +1161,34 @@ impl Kernels {
             gpu,
             "quantize_q8".into(),
             &self.quantize_q8,
+            &[x, out],
+            bytemuck::cast_slice(&[n, 0, 0, 0]),
+            [(n / UNIT).div_ceil(64), 1, 1],
+        )
+    }
+
+    /// `x` rounded as [`Kernels::quantize_q8`] does, stored as bytes and scales for
+    /// [`Kernels::mat_mat_q8_packed`]: `out` needs `n / 4 + n / 32` words.
+    #[track_caller]
+    pub fn quantize_q8_packed(
+        &self,
+        gpu: &Gpu,
+        x: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        n: u32,
+    ) -> Dispatch {
+        assert!(
+            n.is_multiple_of(UNIT),
+            "quantize_q8_packed: {n} is not a multiple of 32"
+        );
+        assert!(
+            out.size() >= 4 * (n / 4 + n / UNIT) as u64,
+            "quantize_q8_packed: output too small"
+        );
+        Self::dispatch(
+            gpu,
+            "quantize_q8_packed".into(),
+            &self.quantize_q8_packed,
             &[x, out],
             bytemuck::cast_slice(&[n, 0, 0, 0]),
             [(n / UNIT).div_ceil(64), 1, 1],

@@ -17,6 +17,9 @@ const RMS_NORM_TOL: f32 = 1e-5;
 /// GPU sin/cos of angles up to a few hundred radians.
 const ROPE_TOL: f32 = 2e-4;
 const ATTENTION_TOL: f32 = 1e-4;
+/// With f16 probabilities, one that sits on a rounding boundary may round the other way (the
+/// sums before it are ordered differently): one f16 step (2^-10 of p <= 1) times |v| <= 1.
+const ATTENTION_F16_TOL: f32 = 1e-3;
 const SWIGLU_TOL: f32 = 1e-5;
 
 fn gpu() -> &'static (Gpu, Kernels) {
@@ -204,6 +207,7 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
                 tokens_per_thread,
                 mat_mat_workgroup,
                 decode_with_mat_mat: true,
+                prefill_attention_rows: 0,
             },
         );
         for dt in GgmlDType::SUPPORTED {
@@ -339,6 +343,141 @@ fn quantize_q8_rounds_like_llama_cpp() {
     }
 }
 
+/// Unpacks `quantize_q8_packed` output (`n` values) into `q * scale` values.
+fn unpack_q8(words: &[u32], n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            let q = (words[i / 4] >> (8 * (i % 4))) as u8 as i8;
+            q as f32 * f32::from_bits(words[n / 4 + i / 32])
+        })
+        .collect()
+}
+
+fn read_u32(buf: &wgpu::Buffer) -> Vec<u32> {
+    read(buf).into_iter().map(f32::to_bits).collect()
+}
+
+#[test]
+fn quantize_q8_packed_holds_the_values_of_quantize_q8() {
+    let (gpu, k) = gpu();
+    let mut rng = SplitMix64(83);
+    for n in [32usize, 576, 1536 * 8] {
+        let x: Vec<f32> = rng
+            .values(n)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i % 97 == 3 {
+                    0.0
+                } else {
+                    v * (1 + i % 7) as f32
+                }
+            })
+            .collect();
+        let x_buf = gpu.storage_buffer("x", &x);
+        let (values, packed) = (
+            gpu.empty_f32_buffer("q8", n),
+            gpu.empty_f32_buffer("packed", n),
+        );
+        let d1 = k.quantize_q8(gpu, &x_buf, &values, n as u32);
+        let d2 = k.quantize_q8_packed(gpu, &x_buf, &packed, n as u32);
+        ops::submit(gpu, &[&d1, &d2]);
+        // The same f32 products, to the bit.
+        assert_close(
+            &format!("quantize_q8_packed {n}"),
+            &unpack_q8(&read_u32(&packed), n),
+            &read(&values),
+            0.0,
+        );
+    }
+}
+
+#[test]
+fn mat_mat_over_q8_packed_activations_equals_mat_mat_over_their_f32_values() {
+    let gpu = &gpu().0;
+    let mut rng = SplitMix64(73);
+    let q8_types = [GgmlDType::Q4_0, GgmlDType::Q4_1, GgmlDType::Q8_0];
+    // The test geometries and this adapter's own prefill tile.
+    let own = ops::Geometry::for_adapter(gpu);
+    let own = (
+        own.rows_per_thread,
+        own.tokens_per_thread,
+        own.mat_mat_workgroup,
+    );
+    for (rows_per_thread, tokens_per_thread, mat_mat_workgroup) in
+        MAT_MAT_GEOMETRIES.into_iter().chain([own])
+    {
+        let k = Kernels::with_geometry(
+            gpu,
+            &q8_types,
+            ops::Geometry {
+                threads_per_row: 1,
+                rows_per_thread,
+                tokens_per_thread,
+                mat_mat_workgroup,
+                decode_with_mat_mat: true,
+                prefill_attention_rows: 0,
+            },
+        );
+        for dt in q8_types {
+            // (rows, cols, planned batch, tokens in the step): partial row and token tiles.
+            for &(rows, cols, batch, n) in &[
+                (70usize, 96usize, 8usize, 5usize),
+                (300, 256, 16, 16),
+                (3, 32, 16, 9),
+            ] {
+                let w = random_blocks(dt, rows * cols / dt.block_size() as usize, rng.next_u64());
+                let x = rng.values(cols * batch);
+                let w_buf = ops::bytes_buffer(gpu, "w", &w);
+                let x_buf = gpu.storage_buffer("x", &x);
+                let q8 = gpu.empty_f32_buffer("q8", cols * batch);
+                let packed = gpu.empty_f32_buffer("packed", cols * batch);
+                let (n_values, r, c, b) = (
+                    (cols * batch) as u32,
+                    rows as u32,
+                    cols as u32,
+                    batch as u32,
+                );
+                let s = step(gpu, 0, n as u32);
+                let (y_f32, y_packed) = (
+                    gpu.empty_f32_buffer("y", rows * batch),
+                    gpu.empty_f32_buffer("y", rows * batch),
+                );
+                let all = ops::OutRows::all(r);
+                let dispatches = [
+                    k.quantize_q8(gpu, &x_buf, &q8, n_values),
+                    k.quantize_q8_packed(gpu, &x_buf, &packed, n_values),
+                    k.mat_mat(gpu, dt, &w_buf, &q8, &y_f32, r, c, b, false, all, &s),
+                    k.mat_mat_q8_packed(
+                        gpu, dt, &w_buf, &packed, &y_packed, r, c, b, false, all, &s,
+                    ),
+                ];
+                ops::submit(gpu, &dispatches.iter().collect::<Vec<_>>());
+                let what = format!("mat_mat_q8_packed {dt} {rows}x{cols} tokens {n}/{batch} tile {rows_per_thread}x{tokens_per_thread}");
+                let got = read(&y_packed);
+                assert_close(&what, &got, &read(&y_f32), 0.0);
+                let q8_values = read(&q8);
+                let want: Vec<f32> = (0..batch)
+                    .flat_map(|t| {
+                        if t < n {
+                            reference::mat_vec(
+                                dt,
+                                &w,
+                                rows,
+                                cols,
+                                &q8_values[t * cols..(t + 1) * cols],
+                            )
+                        } else {
+                            vec![0.0; rows]
+                        }
+                    })
+                    .collect();
+                assert_close(&what, &got, &want, MAT_VEC_TOL);
+            }
+        }
+    }
+}
+
 #[test]
 fn rms_norm_matches_cpu() {
     let (gpu, k) = gpu();
@@ -409,21 +548,40 @@ fn rope_matches_cpu_norm_mode() {
     }
 }
 
+/// Prefill attention kernels: the decode kernel's workgroups (0) and invocations owning 1, 3
+/// and 8 batch rows (a row block wider than, equal to and narrower than the step).
+const PREFILL_ATTENTION_ROWS: [u32; 4] = [0, 1, 3, 8];
+
 #[test]
 fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
-    let (gpu, k) = gpu();
+    let gpu = &gpu().0;
     let mut rng = SplitMix64(51);
+    let kernels: Vec<Kernels> = PREFILL_ATTENTION_ROWS
+        .iter()
+        .map(|&prefill_attention_rows| {
+            let geometry = ops::Geometry {
+                prefill_attention_rows,
+                ..ops::Geometry::for_adapter(gpu)
+            };
+            Kernels::with_geometry(gpu, &[GgmlDType::F32], geometry)
+        })
+        .collect();
     // (heads, KV heads, head dim, context, f16, rows per step): the cache is filled in steps
     // of `rows` positions, as decoding (1) and prefill (more) do, then the last `rows`
-    // positions attend causally in one step.
+    // positions attend causally in one step (rows not a multiple of the row block, contexts
+    // longer than one step, several query heads per KV head).
     for &(n_head, n_kv_head, head_dim, n_ctx, f16, rows) in &[
         (9usize, 3usize, 64usize, 1usize, true, 1usize),
         (9, 3, 64, 37, true, 1),
         (9, 3, 64, 37, true, 8),
+        (9, 3, 64, 64, true, 64),
+        (9, 3, 64, 100, true, 64),
         (4, 4, 32, 100, false, 1),
         (4, 4, 32, 100, false, 16),
+        (4, 2, 32, 7, false, 7),
         (32, 8, 128, 300, true, 1),
         (32, 8, 128, 300, true, 5),
+        (32, 8, 128, 300, true, 19),
     ] {
         let max_ctx = n_ctx + 3;
         let kv_dim = n_kv_head * head_dim;
@@ -435,7 +593,7 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
             let n = rows.min(n_ctx - pos);
             let kn: Vec<f32> = rng.values(n * kv_dim).iter().map(|v| v * 2.0).collect();
             let vn = rng.values(n * kv_dim);
-            let d = k.kv_write(
+            let d = kernels[0].kv_write(
                 gpu,
                 &gpu.storage_buffer("k", &kn),
                 &gpu.storage_buffer("v", &vn),
@@ -458,50 +616,69 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
         let first = n_ctx - q_rows;
         let q_len = n_head * head_dim;
         let q: Vec<f32> = rng.values(q_rows * q_len).iter().map(|v| v * 2.0).collect();
-        let out = gpu.empty_f32_buffer("out", q_rows * q_len);
-        let scores = gpu.empty_f32_buffer("scores", q_rows * n_head * max_ctx);
-        let params = AttentionParams {
-            n_head: n_head as u32,
-            n_kv_head: n_kv_head as u32,
-            head_dim: head_dim as u32,
-            max_ctx: max_ctx as u32,
-            scale: 1.0 / (head_dim as f32).sqrt(),
-            f16_inputs: f16 as u32,
-            _pad: [0; 2],
-        };
-        let d = k.attention(
-            gpu,
-            &gpu.storage_buffer("q", &q),
-            &k_cache,
-            &v_cache,
-            &scores,
-            &out,
-            params,
-            q_rows as u32,
-            &step(gpu, first as u32, q_rows as u32),
-        );
-        ops::submit(gpu, &[&d]);
-        let want: Vec<f32> = (0..q_rows)
-            .flat_map(|b| {
-                let seen = first + b + 1;
-                reference::attention(
-                    &q[b * q_len..(b + 1) * q_len],
-                    &ks[..seen * kv_dim],
-                    &vs[..seen * kv_dim],
-                    n_head,
-                    n_kv_head,
-                    head_dim,
-                    seen,
-                    f16,
-                )
-            })
-            .collect();
-        assert_close(
-            &format!("attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx} rows {q_rows}"),
-            &read(&out),
-            &want,
-            ATTENTION_TOL,
-        );
+        let mut decode_kernel_out = Vec::new();
+        for (k, rows_per_lane) in kernels.iter().zip(PREFILL_ATTENTION_ROWS) {
+            let out = gpu.empty_f32_buffer("out", q_rows * q_len);
+            let scores = gpu.empty_f32_buffer("scores", q_rows * n_head * max_ctx);
+            let params = AttentionParams {
+                n_head: n_head as u32,
+                n_kv_head: n_kv_head as u32,
+                head_dim: head_dim as u32,
+                max_ctx: max_ctx as u32,
+                scale: 1.0 / (head_dim as f32).sqrt(),
+                f16_inputs: f16 as u32,
+                _pad: [0; 2],
+            };
+            let d = k.attention(
+                gpu,
+                &gpu.storage_buffer("q", &q),
+                &k_cache,
+                &v_cache,
+                &scores,
+                &out,
+                params,
+                q_rows as u32,
+                &step(gpu, first as u32, q_rows as u32),
+            );
+            ops::submit(gpu, &[&d]);
+            let want: Vec<f32> = (0..q_rows)
+                .flat_map(|b| {
+                    let seen = first + b + 1;
+                    reference::attention(
+                        &q[b * q_len..(b + 1) * q_len],
+                        &ks[..seen * kv_dim],
+                        &vs[..seen * kv_dim],
+                        n_head,
+                        n_kv_head,
+                        head_dim,
+                        seen,
+                        f16,
+                    )
+                })
+                .collect();
+            let what = format!(
+                "attention {n_head}/{n_kv_head}x{head_dim} ctx {n_ctx} rows {q_rows}, \
+                 {rows_per_lane} rows per prefill lane"
+            );
+            let got = read(&out);
+            // The prefill kernel sums in the decode kernel's order: a batch gives the bits
+            // of token-by-token feeding.
+            if rows_per_lane == 0 {
+                decode_kernel_out = got.clone();
+            } else {
+                assert_close(&what, &got, &decode_kernel_out, 0.0);
+            }
+            assert_close(
+                &what,
+                &got,
+                &want,
+                if f16 {
+                    ATTENTION_F16_TOL
+                } else {
+                    ATTENTION_TOL
+                },
+            );
+        }
     }
 }
 

@@ -88,6 +88,10 @@ fn synthetic_k_quant_model_loads_and_decodes_deterministically() {
 }
 
 fn small_llama(vocab: u32) -> Vec<u8> {
+    small_llama_of(vocab, QuantMix::Q4KM)
+}
+
+fn small_llama_of(vocab: u32, mix: QuantMix) -> Vec<u8> {
     let shape = LlamaShape {
         n_layer: 2,
         dim: 256,
@@ -98,13 +102,19 @@ fn small_llama(vocab: u32) -> Vec<u8> {
         untied_output: true,
     };
     let mut bytes = Vec::new();
-    write_llama(&mut bytes, &shape, QuantMix::Q4KM, 11).unwrap();
+    write_llama(&mut bytes, &shape, mix, 11).unwrap();
     bytes
 }
 
 #[test]
 fn batched_prefill_gives_the_logits_and_tokens_of_token_by_token_feeding() {
-    let bytes = small_llama(300);
+    // K-quants (f32 activations) and Q4_0 (q8-packed activations in batches).
+    for mix in [QuantMix::Q4KM, QuantMix::Q4_0] {
+        batched_prefill_matches_token_by_token(&small_llama_of(300, mix), mix);
+    }
+}
+
+fn batched_prefill_matches_token_by_token(bytes: &[u8], mix: QuantMix) {
     let gpu = pollster::block_on(Gpu::new()).expect("a Vulkan adapter");
     let prompt: Vec<u32> = (0..45).map(|i| (i * 37 + 5) % 300).collect();
     let mut runs = Vec::new();
@@ -118,7 +128,7 @@ fn batched_prefill_gives_the_logits_and_tokens_of_token_by_token_feeding() {
             ..Default::default()
         };
         let mut model =
-            pollster::block_on(Model::load(&gpu, &mut MemorySource(&bytes), options)).unwrap();
+            pollster::block_on(Model::load(&gpu, &mut MemorySource(bytes), options)).unwrap();
         assert_eq!(model.prefill_plan_len() > 0, prefill_batch > 1);
         let first = pollster::block_on(model.prefill(&prompt)).unwrap();
         let logits = pollster::block_on(model.logits()).unwrap();
@@ -139,10 +149,14 @@ fn batched_prefill_gives_the_logits_and_tokens_of_token_by_token_feeding() {
                 .fold(0f32, f32::max);
             assert!(
                 err <= PREFILL_LOGITS_TOL * scale,
-                "batch {batch}, {what}: logits differ by {err}"
+                "{mix:?} batch {batch}, {what}: logits differ by {err}"
             );
         }
-        assert_eq!((f, n), (first, next), "batch {batch}: greedy tokens");
+        assert_eq!(
+            (f, n),
+            (first, next),
+            "{mix:?} batch {batch}: greedy tokens"
+        );
     }
 }
 

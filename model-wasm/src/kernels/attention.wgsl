@@ -4,8 +4,9 @@
 // `f16_cache` is set, matching llama.cpp's default f16 cache). attention computes, for each
 // query head h with KV head h / (n_head / n_kv_head):
 //   s_t = (q . k_t) * scale for t <= pos (causal: row b of a batch sees t <= step.pos + b);  p = softmax(s) (max-subtracted);  out = sum_t p_t v_t
-// One workgroup per (query head, batch row); scores live in a scratch storage buffer
-// (batch * n_head * max_ctx).
+// attention_decode.wgsl: one workgroup per (query head, batch row); scores live in a scratch
+// storage buffer (batch * n_head * max_ctx). attention_prefill.wgsl (prefill on CPU adapters):
+// one invocation per (query head, block of batch rows), same scratch.
 
 struct Step {
     pos: u32,

@@ -23,8 +23,9 @@ struct Params {
     // writes its rows' range).
     y_row0: u32,
     y_stride: u32,
+    // q8-packed activations (quantize_q8_packed): where the scales start, in vec4s.
+    x_scales: u32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 struct Step {
@@ -35,12 +36,14 @@ struct Step {
 }
 
 @group(0) @binding(0) var<storage, read> w: array<u32>;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> x: array<ActivationVec4>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 @group(0) @binding(4) var<uniform> step: Step;
 
-// The composer prepends WG (the workgroup size).
+// The composer prepends WG (the workgroup size) and ActivationVec4: vec4<f32> for f32
+// activations, vec4<u32> for q8-packed ones (per unit two vec4s of 32 bytes and one f32 scale:
+// 9 words loaded per token and unit instead of 32, and the same f32 products, i8 * scale).
 
 fn word(i: u32) -> u32 {
     return w[i];

@@ -1024,7 +1024,8 @@ impl Planner<'_> {
             && matches!(w.dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0)
     }
 
-    /// x_q8 = q8-rounded x, if any of `weights` consumes it.
+    /// x_q8 = q8-rounded x, if any of `weights` consumes it: f32 values for one row, bytes and
+    /// scales for a batch (its mat-mats load a quarter of the words).
     fn quantize_for(
         &self,
         weights: &[&Weight],
@@ -1032,10 +1033,13 @@ impl Planner<'_> {
         x_q8: &wgpu::Buffer,
         n: u32,
     ) -> Option<Dispatch> {
-        weights
-            .iter()
-            .any(|w| self.wants_q8(w))
-            .then(|| self.kernels.quantize_q8(self.gpu, x, x_q8, n))
+        weights.iter().any(|w| self.wants_q8(w)).then(|| {
+            if self.batch() == 1 {
+                self.kernels.quantize_q8(self.gpu, x, x_q8, n)
+            } else {
+                self.kernels.quantize_q8_packed(self.gpu, x, x_q8, n)
+            }
+        })
     }
 
     /// y = W x per row (y += W x with `accumulate`, which fuses the residual add); `x_q8` is
@@ -1067,7 +1071,13 @@ impl Planner<'_> {
                         part.first_row,
                     )
                 } else {
-                    self.kernels.mat_mat(
+                    let mat_mat = if self.batch() > 1 && self.wants_q8(w) {
+                        Kernels::mat_mat_q8_packed
+                    } else {
+                        Kernels::mat_mat
+                    };
+                    mat_mat(
+                        self.kernels,
                         self.gpu,
                         w.dtype,
                         &part.buf,

@@ -20,6 +20,7 @@ pub use elementwise::{
 use crate::gpu::Gpu;
 use crate::quant::GgmlDType;
 use std::collections::HashMap;
+use std::sync::Mutex;
 use wgpu::util::DeviceExt;
 
 /// Shader sources, one const per file.
@@ -34,6 +35,7 @@ pub mod source {
     pub const ROPE: &str = include_str!("../kernels/rope.wgsl");
     pub const KV_WRITE: &str = include_str!("../kernels/attention.wgsl");
     pub const ATTENTION: &str = include_str!("../kernels/attention_decode.wgsl");
+    pub const ATTENTION_PREFILL: &str = include_str!("../kernels/attention_prefill.wgsl");
     pub const ELEMENTWISE: &str = include_str!("../kernels/elementwise.wgsl");
     pub const ARGMAX: &str = include_str!("../kernels/argmax.wgsl");
     pub const QUANTIZE: &str = include_str!("../kernels/quantize.wgsl");
@@ -47,6 +49,8 @@ pub const UNIT: u32 = 32;
 pub const MAT_VEC_WG: u32 = 64;
 /// A prefill batch is a multiple of this (every `mat_mat` token tile divides it).
 pub const MAT_MAT_TOKENS: u32 = 8;
+/// Workgroup size of `attention_prefill.wgsl` (one SIMD batch of lavapipe's 256-bit lanes).
+pub const ATTENTION_PREFILL_WG: u32 = 8;
 /// Largest workgroup count per grid dimension (WebGPU default limit).
 pub const MAX_WORKGROUPS_PER_DIM: u32 = 65_535;
 
@@ -98,18 +102,42 @@ pub fn compose(dtype: GgmlDType, threads_per_row: u32, skeleton: &str) -> String
 
 /// `mat_mat.wgsl` with its `// @tile_*` lines written out for a `rows` x `tokens` register
 /// tile: named activations, dequantised units and accumulators instead of loop-indexed arrays.
-pub fn mat_mat_source(rows: u32, tokens: u32, workgroup: u32) -> String {
+/// `q8_packed`: activations as `quantize_q8_packed` writes them.
+pub fn mat_mat_source(rows: u32, tokens: u32, workgroup: u32, q8_packed: bool) -> String {
     use std::fmt::Write;
     let (mut setup, mut unit, mut store) = (String::new(), String::new(), String::new());
     let pad = "        ";
     for t in 0..tokens {
-        writeln!(
-            setup,
-            "    let xa{t} = min(t0 + {t}u, last_token) * x_stride;"
-        )
-        .unwrap();
-        for i in 0..8 {
-            writeln!(unit, "{pad}let x{t}_{i} = x[xa{t} + xu + {i}u];").unwrap();
+        if q8_packed {
+            writeln!(
+                setup,
+                "    let tok{t} = min(t0 + {t}u, last_token);\n\
+                 \x20   let xa{t} = tok{t} * (p.cols / 16u);\n\
+                 \x20   let xs{t} = tok{t} * units;"
+            )
+            .unwrap();
+            writeln!(
+                unit,
+                "{pad}let lo{t} = x[xa{t} + u * 2u];\n\
+                 {pad}let hi{t} = x[xa{t} + u * 2u + 1u];\n\
+                 {pad}let d{t} = bitcast<f32>(x[p.x_scales + (xs{t} + u) / 4u][(xs{t} + u) % 4u]);"
+            )
+            .unwrap();
+            for (i, half) in ["lo", "hi"].iter().enumerate() {
+                for (j, c) in ["x", "y", "z", "w"].iter().enumerate() {
+                    let at = i * 4 + j;
+                    writeln!(unit, "{pad}let x{t}_{at} = i8x4({half}{t}.{c}) * d{t};").unwrap();
+                }
+            }
+        } else {
+            writeln!(
+                setup,
+                "    let xa{t} = min(t0 + {t}u, last_token) * x_stride;"
+            )
+            .unwrap();
+            for i in 0..8 {
+                writeln!(unit, "{pad}let x{t}_{i} = x[xa{t} + xu + {i}u];").unwrap();
+            }
         }
     }
     for r in 0..rows {
@@ -131,12 +159,98 @@ pub fn mat_mat_source(rows: u32, tokens: u32, workgroup: u32) -> String {
     }
     let src = format!(
         "const ROWS_PER_THREAD: u32 = {rows}u;\nconst TOKENS_PER_THREAD: u32 = {tokens}u;\n\
-         const WG: u32 = {workgroup}u;\n{}",
+         const WG: u32 = {workgroup}u;\nalias ActivationVec4 = vec4<{}>;\n{}",
+        if q8_packed { "u32" } else { "f32" },
         source::MAT_MAT
     );
     src.replace("    // @tile_setup\n", &setup)
         .replace("        // @tile_unit\n", &unit)
         .replace("    // @tile_store\n", &store)
+}
+
+/// `attention_prefill.wgsl` with its `// @rows_*` lines written out for `rows` batch rows per
+/// invocation and heads of `head_dim` values: named q vectors, sums and outputs per row.
+pub fn attention_prefill_source(rows: u32, head_dim: u32, workgroup: u32) -> String {
+    use std::fmt::Write;
+    assert!(
+        head_dim.is_multiple_of(4),
+        "attention: head dim {head_dim} is not a multiple of 4"
+    );
+    let vec4s = head_dim / 4;
+    let (mut setup, mut scores, mut sums) = (String::new(), String::new(), String::new());
+    let (mut inverse, mut values, mut store) = (String::new(), String::new(), String::new());
+    let (mut partials, mut lane_sums) = (String::new(), String::new());
+    let (mut lane_store, mut tree) = (String::new(), String::new());
+    let pad = "        ";
+    for i in 0..vec4s {
+        writeln!(scores, "{pad}let k{i} = k_cache[at + {i}u];").unwrap();
+        writeln!(values, "{pad}let v{i} = v_cache[at + {i}u];").unwrap();
+    }
+    for r in 0..rows {
+        writeln!(
+            setup,
+            "    let row{r} = min(first_row + {r}u, last_row);\n\
+             \x20   let seen{r} = step.pos + row{r} + 1u;\n\
+             \x20   let qa{r} = (row{r} * p.n_head + h) * HEAD_VEC4S;\n\
+             \x20   let sa{r} = (row{r} * p.n_head + h) * p.max_ctx;\n\
+             \x20   var m{r} = -3.4e38;"
+        )
+        .unwrap();
+        writeln!(scores, "{pad}var d{r} = 0.0;").unwrap();
+        writeln!(
+            values,
+            "{pad}var p{r} = 0.0;\n\
+             {pad}if (t < seen{r}) {{\n\
+             {pad}    p{r} = maybe_f16(exp(scores[sa{r} + t] - m{r}) * inv{r});\n\
+             {pad}}}"
+        )
+        .unwrap();
+        writeln!(store, "    if (first_row + {r}u < step.n_tokens) {{").unwrap();
+        for i in 0..vec4s {
+            writeln!(setup, "    let q{r}_{i} = maybe_f16_4(q[qa{r} + {i}u]);").unwrap();
+            writeln!(setup, "    var o{r}_{i} = vec4<f32>(0.0);").unwrap();
+            writeln!(scores, "{pad}d{r} = dot4(d{r}, q{r}_{i}, k{i});").unwrap();
+            writeln!(values, "{pad}o{r}_{i} += p{r} * v{i};").unwrap();
+            writeln!(store, "        out[qa{r} + {i}u] = o{r}_{i};").unwrap();
+        }
+        writeln!(store, "    }}").unwrap();
+        writeln!(
+            scores,
+            "{pad}if (t < seen{r}) {{\n\
+             {pad}    let s = d{r} * p.scale;\n\
+             {pad}    scores[sa{r} + t] = s;\n\
+             {pad}    m{r} = max(m{r}, s);\n\
+             {pad}}}"
+        )
+        .unwrap();
+        writeln!(
+            sums,
+            "{pad}    if (t < seen{r}) {{\n\
+             {pad}        l{r} += exp(scores[sa{r} + t] - m{r});\n\
+             {pad}    }}"
+        )
+        .unwrap();
+        writeln!(partials, "    var part{r}: array<f32, DECODE_LANES>;").unwrap();
+        writeln!(lane_sums, "{pad}var l{r} = 0.0;").unwrap();
+        writeln!(lane_store, "{pad}part{r}[lane] = l{r};").unwrap();
+        writeln!(tree, "            part{r}[lane] += part{r}[lane + s];").unwrap();
+        writeln!(inverse, "    let inv{r} = 1.0 / part{r}[0];").unwrap();
+    }
+    let src = format!(
+        "const ROWS_PER_LANE: u32 = {rows}u;\nconst HEAD_VEC4S: u32 = {vec4s}u;\n\
+         const WG: u32 = {workgroup}u;\n{}",
+        source::ATTENTION_PREFILL
+    );
+    src.replace("    // @rows_setup\n", &setup)
+        .replace("        // @rows_scores\n", &scores)
+        .replace("    // @rows_partials\n", &partials)
+        .replace("        // @rows_lane_sums\n", &lane_sums)
+        .replace("            // @rows_sums\n", &sums)
+        .replace("        // @rows_lane_store\n", &lane_store)
+        .replace("            // @rows_tree\n", &tree)
+        .replace("    // @rows_inverse\n", &inverse)
+        .replace("        // @rows_values\n", &values)
+        .replace("    // @rows_store\n", &store)
 }
 
 /// The `mat_vec.wgsl` uniform.
@@ -162,7 +276,9 @@ pub struct MatMatParams {
     pub accumulate: u32,
     pub y_row0: u32,
     pub y_stride: u32,
-    pub _pad: [u32; 2],
+    /// Where q8-packed activations keep their scales, in vec4s (0 for f32 activations).
+    pub x_scales: u32,
+    pub _pad: u32,
 }
 
 /// The `get_rows.wgsl` uniform.
@@ -221,7 +337,7 @@ pub struct KvWriteParams {
     pub _pad: [u32; 2],
 }
 
-/// The `attention_decode.wgsl` uniform.
+/// The `attention_decode.wgsl` and `attention_prefill.wgsl` uniform.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct AttentionParams {
@@ -305,6 +421,10 @@ pub struct Geometry {
     pub mat_mat_workgroup: u32,
     /// Decode with mat-mat tiles of one token instead of mat-vec.
     pub decode_with_mat_mat: bool,
+    /// Batch rows each invocation of the prefill attention kernel owns
+    /// (attention_prefill.wgsl); 0 runs prefill through the decode kernel's workgroups (one per
+    /// head and row, lanes over keys).
+    pub prefill_attention_rows: u32,
 }
 
 impl Geometry {
@@ -326,6 +446,9 @@ impl Geometry {
                 // Small workgroups: more of them to spread over the CPU's threads.
                 mat_mat_workgroup: 16,
                 decode_with_mat_mat: true,
+                // Measured on lavapipe (64-token step, 9 heads of 64): 4 rows 7.7 ms per layer,
+                // 8 rows 4.5 ms, 16 rows 6.5 ms (spills); compile time grows with the rows.
+                prefill_attention_rows: if swiftshader { 4 } else { 8 },
             }
         } else {
             Geometry {
@@ -334,6 +457,7 @@ impl Geometry {
                 tokens_per_thread: 4,
                 mat_mat_workgroup: 64,
                 decode_with_mat_mat: false,
+                prefill_attention_rows: 0,
             }
         }
     }
@@ -346,6 +470,7 @@ impl Geometry {
             tokens_per_thread: 4,
             mat_mat_workgroup: 64,
             decode_with_mat_mat: false,
+            prefill_attention_rows: 0,
         }
     }
 }
@@ -355,15 +480,21 @@ pub struct Kernels {
     mat_vec: HashMap<GgmlDType, wgpu::ComputePipeline>,
     /// Keyed by (type, tokens per thread): prefill tiles and one-token decode tiles.
     mat_mat: HashMap<(GgmlDType, u32), wgpu::ComputePipeline>,
+    /// Prefill tiles over q8-packed activations, keyed by type (compiled when first planned:
+    /// only models with q8-activation types need them).
+    mat_mat_q8_packed: Mutex<HashMap<GgmlDType, wgpu::ComputePipeline>>,
     get_rows: HashMap<GgmlDType, wgpu::ComputePipeline>,
     rms_norm: wgpu::ComputePipeline,
     rope: wgpu::ComputePipeline,
     kv_write: wgpu::ComputePipeline,
     attention: wgpu::ComputePipeline,
+    /// Keyed by head dim (generated per model shape, compiled when first planned).
+    attention_prefill: Mutex<HashMap<u32, wgpu::ComputePipeline>>,
     residual_add: wgpu::ComputePipeline,
     swiglu: wgpu::ComputePipeline,
     argmax: wgpu::ComputePipeline,
     quantize_q8: wgpu::ComputePipeline,
+    quantize_q8_packed: wgpu::ComputePipeline,
     top_k: wgpu::ComputePipeline,
     sample: wgpu::ComputePipeline,
     pub geometry: Geometry,
@@ -426,6 +557,7 @@ impl Kernels {
                         geometry.rows_per_thread,
                         tokens,
                         geometry.mat_mat_workgroup,
+                        false,
                     );
                     pipeline(
                         gpu,
@@ -448,6 +580,7 @@ impl Kernels {
         Kernels {
             mat_vec,
             mat_mat,
+            mat_mat_q8_packed: Mutex::new(HashMap::new()),
             get_rows,
             rms_norm: pipeline(gpu, "rms_norm", source::NORM, "rms_norm"),
             rope: pipeline(gpu, "rope", source::ROPE, "rope"),
@@ -458,6 +591,7 @@ impl Kernels {
                 &with_numeric(source::ATTENTION),
                 "attention",
             ),
+            attention_prefill: Mutex::new(HashMap::new()),
             residual_add: pipeline(gpu, "residual_add", source::ELEMENTWISE, "residual_add"),
             swiglu: pipeline(gpu, "swiglu", source::ELEMENTWISE, "swiglu"),
             argmax: pipeline(gpu, "argmax", source::ARGMAX, "argmax"),
@@ -466,6 +600,12 @@ impl Kernels {
                 "quantize_q8",
                 &with_numeric(source::QUANTIZE),
                 "quantize_q8",
+            ),
+            quantize_q8_packed: pipeline(
+                gpu,
+                "quantize_q8_packed",
+                &with_numeric(source::QUANTIZE),
+                "quantize_q8_packed",
             ),
             top_k: pipeline(gpu, "top_k", source::TOP_K, "top_k"),
             sample: pipeline(gpu, "sample", source::SAMPLE, "sample"),
@@ -643,6 +783,101 @@ impl Kernels {
         out: OutRows,
         step: &wgpu::Buffer,
     ) -> Dispatch {
+        let tokens = if batch == 1 {
+            1
+        } else {
+            self.geometry.tokens_per_thread
+        };
+        let pipeline = self
+            .mat_mat
+            .get(&(dtype, tokens))
+            .unwrap_or_else(|| panic!("mat_mat for {dtype} was not compiled"))
+            .clone();
+        self.mat_mat_with(
+            gpu, &pipeline, 0, dtype, w, x, y, rows, cols, batch, accumulate, out, step,
+        )
+    }
+
+    /// As [`Kernels::mat_mat`] for a batch (a multiple of [`MAT_MAT_TOKENS`]) whose `x` holds
+    /// [`Kernels::quantize_q8_packed`]'s output for `batch` rows of `cols`: the same results
+    /// as [`Kernels::mat_mat`] on [`Kernels::quantize_q8`]'s, with a quarter of the loads.
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    pub fn mat_mat_q8_packed(
+        &self,
+        gpu: &Gpu,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        rows: u32,
+        cols: u32,
+        batch: u32,
+        accumulate: bool,
+        out: OutRows,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
+        assert!(batch > 1, "mat_mat_q8_packed: a batch of one decodes");
+        assert!(
+            cols.is_multiple_of(UNIT),
+            "mat_mat_q8_packed: cols {cols} is not a multiple of 32"
+        );
+        let pipeline = self
+            .mat_mat_q8_packed
+            .lock()
+            .unwrap()
+            .entry(dtype)
+            .or_insert_with(|| {
+                let g = self.geometry;
+                let skeleton = mat_mat_source(
+                    g.rows_per_thread,
+                    g.tokens_per_thread,
+                    g.mat_mat_workgroup,
+                    true,
+                );
+                pipeline(
+                    gpu,
+                    &format!("mat_mat_q8_packed_{dtype}"),
+                    &compose(dtype, 1, &skeleton),
+                    "mat_mat",
+                )
+            })
+            .clone();
+        self.mat_mat_with(
+            gpu,
+            &pipeline,
+            batch * cols / 16,
+            dtype,
+            w,
+            x,
+            y,
+            rows,
+            cols,
+            batch,
+            accumulate,
+            out,
+            step,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    fn mat_mat_with(
+        &self,
+        gpu: &Gpu,
+        pipeline: &wgpu::ComputePipeline,
+        x_scales: u32,
+        dtype: GgmlDType,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        rows: u32,
+        cols: u32,
+        batch: u32,
+        accumulate: bool,
+        out: OutRows,
+        step: &wgpu::Buffer,
+    ) -> Dispatch {
         let (elems, bytes, _) = kernel_block(dtype);
         assert!(
             cols.is_multiple_of(elems),
@@ -666,15 +901,17 @@ impl Kernels {
             accumulate: accumulate as u32,
             y_row0: out.first,
             y_stride: out.stride,
-            _pad: [0; 2],
+            x_scales,
+            _pad: 0,
         };
-        let pipeline = self
-            .mat_mat
-            .get(&(dtype, tokens))
-            .unwrap_or_else(|| panic!("mat_mat for {dtype} was not compiled"));
+        let label = if x_scales > 0 {
+            format!("mat_mat_q8_packed_{dtype}")
+        } else {
+            format!("mat_mat_{dtype}")
+        };
         Self::with_step(
             gpu,
-            format!("mat_mat_{dtype}"),
+            label,
             pipeline,
             &[w, x, y],
             bytemuck::bytes_of(&params),
@@ -816,7 +1053,8 @@ impl Kernels {
     }
 
     /// Causal attention of each query row b over cache rows `0..=step.pos + b`; `scores`
-    /// holds `batch * n_head * max_ctx` values.
+    /// holds `batch * n_head * max_ctx` values. A batch runs on `attention_prefill.wgsl` when
+    /// the geometry gives it rows per invocation.
     #[allow(clippy::too_many_arguments)]
     pub fn attention(
         &self,
@@ -834,14 +1072,41 @@ impl Kernels {
             params.n_head.is_multiple_of(params.n_kv_head),
             "query heads must be a multiple of KV heads"
         );
+        let rows = self.geometry.prefill_attention_rows;
+        if batch == 1 || rows == 0 {
+            return Self::with_step(
+                gpu,
+                "attention".into(),
+                &self.attention,
+                &[q, k_cache, v_cache, scores, out],
+                bytemuck::bytes_of(&params),
+                step,
+                [params.n_head, batch, 1],
+            );
+        }
+        let pipeline = self
+            .attention_prefill
+            .lock()
+            .unwrap()
+            .entry(params.head_dim)
+            .or_insert_with(|| {
+                let source = format!(
+                    "{}\n{}",
+                    source::NUMERIC,
+                    attention_prefill_source(rows, params.head_dim, ATTENTION_PREFILL_WG)
+                );
+                pipeline(gpu, "attention_prefill", &source, "attention_prefill")
+            })
+            .clone();
+        let lanes = params.n_head * batch.div_ceil(rows);
         Self::with_step(
             gpu,
-            "attention".into(),
-            &self.attention,
+            "attention_prefill".into(),
+            &pipeline,
             &[q, k_cache, v_cache, scores, out],
             bytemuck::bytes_of(&params),
             step,
-            [params.n_head, batch, 1],
+            [lanes.div_ceil(ATTENTION_PREFILL_WG), 1, 1],
         )
     }
 
@@ -896,6 +1161,34 @@ impl Kernels {
             gpu,
             "quantize_q8".into(),
             &self.quantize_q8,
+            &[x, out],
+            bytemuck::cast_slice(&[n, 0, 0, 0]),
+            [(n / UNIT).div_ceil(64), 1, 1],
+        )
+    }
+
+    /// `x` rounded as [`Kernels::quantize_q8`] does, stored as bytes and scales for
+    /// [`Kernels::mat_mat_q8_packed`]: `out` needs `n / 4 + n / 32` words.
+    #[track_caller]
+    pub fn quantize_q8_packed(
+        &self,
+        gpu: &Gpu,
+        x: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        n: u32,
+    ) -> Dispatch {
+        assert!(
+            n.is_multiple_of(UNIT),
+            "quantize_q8_packed: {n} is not a multiple of 32"
+        );
+        assert!(
+            out.size() >= 4 * (n / 4 + n / UNIT) as u64,
+            "quantize_q8_packed: output too small"
+        );
+        Self::dispatch(
+            gpu,
+            "quantize_q8_packed".into(),
+            &self.quantize_q8_packed,
             &[x, out],
             bytemuck::cast_slice(&[n, 0, 0, 0]),
             [(n / UNIT).div_ceil(64), 1, 1],

@@ -1,6 +1,7 @@
 //! Matrix-kernel benchmark on the native adapter (lavapipe here): per weight type, mat-vec
 //! (the GPU decode path), one-token mat-mat tiles (the CPU-adapter decode path) and a 64-token
-//! mat-mat step (prefill), on a 1536 x 768 matrix (FFN-sized for the demo model, and a multiple of the K-quant block). Prints one JSON line per
+//! mat-mat step (prefill; for Q4_0/Q4_1/Q8_0 also over q8-packed activations, the engine's
+//! prefill path with llama.cpp numerics), on a 1536 x 768 matrix (FFN-sized for the demo model, and a multiple of the K-quant block). Prints one JSON line per
 //! type with milliseconds, GMAC/s and per-token speed-ups measured in the same run. Ignored in
 //! the test suite; `./x bench` runs it:
 //!   cargo test --release -p model-wasm --test kernel_bench -- --ignored --nocapture
@@ -82,6 +83,27 @@ fn mat_vec_against_mat_mat() {
         let t_vec = time(&mat_vec, 10);
         let t_one = time(&decode_tile, 10);
         let t_batch = time(&prefill, 2) / BATCH as f64;
+        // Types whose mat-mats take q8-rounded activations: the same step over packed ones.
+        let t_packed =
+            matches!(dt, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0).then(|| {
+                let n = c * BATCH;
+                let packed = gpu.empty_f32_buffer("x_q8", (n / 4 + n / 32) as usize);
+                ops::submit(&gpu, &[&tiled.quantize_q8_packed(&gpu, &x_buf, &packed, n)]);
+                let d = tiled.mat_mat_q8_packed(
+                    &gpu,
+                    dt,
+                    &w_buf,
+                    &packed,
+                    &y_buf,
+                    r,
+                    c,
+                    BATCH,
+                    false,
+                    OutRows::all(r),
+                    &batch,
+                );
+                time(&d, 2) / BATCH as f64
+            });
         let gmacs = |s: f64| (ROWS * COLS) as f64 / s / 1e9;
         println!(
             "{}",
@@ -96,6 +118,8 @@ fn mat_vec_against_mat_mat() {
                 "mat_mat_64_tokens_ms_per_token": t_batch * 1e3,
                 "gmac_s": {"mat_vec": gmacs(t_vec), "mat_mat_1": gmacs(t_one), "mat_mat_64": gmacs(t_batch)},
                 "speedup_over_mat_vec": {"mat_mat_1": t_vec / t_one, "mat_mat_64": t_vec / t_batch},
+                "mat_mat_64_q8_packed_ms_per_token": t_packed.map(|t| t * 1e3),
+                "q8_packed_speedup_over_mat_mat_64": t_packed.map(|t| t_batch / t),
             })
         );
     }

@@ -169,7 +169,10 @@ impl Dataset {
     pub fn heap_bytes(&self) -> usize {
         self.store.heap_bytes()
             + self.codes.capacity() * std::mem::size_of::<SampleCodes>()
-            + self.source.capacity() * 10
+            + FacetKind::ALL
+                .iter()
+                .map(|&k| self.column(k).len())
+                .sum::<usize>()
     }
 
     /// Source file name of a sample.

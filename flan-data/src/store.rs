@@ -264,14 +264,19 @@ impl SampleStore {
         }
     }
 
-    /// The turn of sample `index` whose text starts at or before byte `at` of its chunk.
-    fn turn_at(&self, index: usize, at: usize) -> Option<&TurnRecord> {
+    /// The turns of sample `index`: from its first turn to the next sample's.
+    fn turn_records(&self, index: usize) -> &[TurnRecord] {
         let first = self.samples[index].first_turn as usize;
         let end = self
             .samples
             .get(index + 1)
             .map_or(self.turns.len(), |n| n.first_turn as usize);
-        let turns = &self.turns[first..end];
+        &self.turns[first..end]
+    }
+
+    /// The turn of sample `index` whose text starts at or before byte `at` of its chunk.
+    fn turn_at(&self, index: usize, at: usize) -> Option<&TurnRecord> {
+        let turns = self.turn_records(index);
         let after = turns.partition_point(|t| t.start as usize <= at);
         after.checked_sub(1).map(|i| &turns[i])
     }
@@ -339,12 +344,7 @@ impl<'a> SampleRef<'a> {
     }
 
     fn turn_records(&self) -> &'a [TurnRecord] {
-        let end = self
-            .store
-            .samples
-            .get(self.index as usize + 1)
-            .map_or(self.store.turns.len(), |next| next.first_turn as usize);
-        &self.store.turns[self.record.first_turn as usize..end]
+        self.store.turn_records(self.index as usize)
     }
 
     pub fn turn_count(&self) -> usize {

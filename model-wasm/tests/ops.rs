@@ -189,6 +189,22 @@ fn mat_vec_covers_a_2d_grid_of_rows() {
     );
 }
 
+/// A CPU-adapter geometry (one row per mat-vec thread, mat-mat decode) with this mat-mat tile.
+fn cpu_tiles(
+    rows_per_thread: u32,
+    tokens_per_thread: u32,
+    mat_mat_workgroup: u32,
+) -> ops::Geometry {
+    ops::Geometry {
+        threads_per_row: 1,
+        rows_per_thread,
+        tokens_per_thread,
+        mat_mat_workgroup,
+        decode_with_mat_mat: true,
+        prefill_attention_rows: 0,
+    }
+}
+
 /// (rows, tokens, workgroup) tiles: the CPU-adapter and GPU defaults and a third; the shapes
 /// below leave partial tiles of rows and tokens.
 const MAT_MAT_GEOMETRIES: [(u32, u32, u32); 3] = [(16, 4, 16), (2, 4, 64), (1, 8, 8)];
@@ -201,14 +217,7 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
         let k = Kernels::with_geometry(
             gpu,
             &GgmlDType::SUPPORTED,
-            ops::Geometry {
-                threads_per_row: 1,
-                rows_per_thread,
-                tokens_per_thread,
-                mat_mat_workgroup,
-                decode_with_mat_mat: true,
-                prefill_attention_rows: 0,
-            },
+            cpu_tiles(rows_per_thread, tokens_per_thread, mat_mat_workgroup),
         );
         for dt in GgmlDType::SUPPORTED {
             let elems = ops::kernel_block(dt).0 as usize;
@@ -410,14 +419,7 @@ fn mat_mat_over_q8_packed_activations_equals_mat_mat_over_their_f32_values() {
         let k = Kernels::with_geometry(
             gpu,
             &q8_types,
-            ops::Geometry {
-                threads_per_row: 1,
-                rows_per_thread,
-                tokens_per_thread,
-                mat_mat_workgroup,
-                decode_with_mat_mat: true,
-                prefill_attention_rows: 0,
-            },
+            cpu_tiles(rows_per_thread, tokens_per_thread, mat_mat_workgroup),
         );
         for dt in q8_types {
             // (rows, cols, planned batch, tokens in the step): partial row and token tiles.

@@ -368,9 +368,7 @@ impl Labels {
         self.synced_rows.set_value(len);
         // Without annotations every new row keeps the default status (unlabelled).
         if from == len || self.annotations.with_value(|a| a.is_empty()) {
-            store.dataset.update_value(|d| {
-                d.set_external_values(STATUS_NAMES.iter().map(|s| s.to_string()).collect())
-            });
+            store.dataset.update_value(name_status_values);
             return;
         }
         self.sync_rows(store, from..len, |_, _| true);
@@ -394,7 +392,7 @@ impl Labels {
     ) {
         self.ensure_hashes(store);
         store.dataset.update_value(|d| {
-            d.set_external_values(STATUS_NAMES.iter().map(|s| s.to_string()).collect());
+            name_status_values(d);
             self.annotations.with_value(|a| {
                 self.hashes.with_value(|hashes| {
                     for index in rows.start as u32..rows.end as u32 {
@@ -418,4 +416,9 @@ impl Labels {
             });
         });
     }
+}
+
+/// The annotation-status facet's value names, in code order.
+fn name_status_values(d: &mut flan_data::Dataset) {
+    d.set_external_values(STATUS_NAMES.iter().map(|s| s.to_string()).collect());
 }

@@ -9,3 +9,7 @@ fn round_f16(v: f32) -> f32 {
 fn roundf(v: f32) -> f32 {
     return sign(v) * floor(abs(v) + 0.5);
 }
+
+fn roundf4(v: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(roundf(v.x), roundf(v.y), roundf(v.z), roundf(v.w));
+}

@@ -50,7 +50,7 @@ fn quantize_q8_packed(@builtin(global_invocation_id) gid: vec3<u32>) {
     let s = unit_scale(b);
     for (var j = 0u; j < 8u; j++) {
         let v = vec4<f32>(x[b + 4u * j], x[b + 4u * j + 1u], x[b + 4u * j + 2u], x[b + 4u * j + 3u]);
-        let q = vec4<i32>(sign(v * s.x) * floor(abs(v * s.x) + 0.5));
+        let q = vec4<i32>(roundf4(v * s.x));
         let bytes = bitcast<vec4<u32>>(q) & vec4<u32>(0xffu);
         out[u * 8u + j] = bytes.x | (bytes.y << 8u) | (bytes.z << 16u) | (bytes.w << 24u);
     }

@@ -11,16 +11,17 @@ use model_wasm::model::{Model, ModelOptions, Numerics};
 use serde::Deserialize;
 
 /// ‖ours − llama.cpp‖₂ / ‖llama.cpp‖₂ over the recorded logits (top 32 + every 61st id).
-/// Not 1e-2: llama.cpp itself is 3.3e-2 (plain) / 1.1e-2 (code) away from the exact f32
-/// forward pass by this measure, so no exact engine can be closer to it than that.
+/// Not 1e-2: with q8 activations the last-position logits are chaotic in every rounding. In
+/// tools/fixtures/q8_sensitivity.py (a NumPy pass with llama.cpp's roundings) changing only the
+/// RMSNorm sum from f64 to f32 moves them by 3.2e-2 (plain) / 1.3e-2 (chat), as far as turning
+/// q8 off; the exact f32 pass is 2.9e-2 (plain) from llama.cpp, and two llama.cpp builds
+/// (0.3.16 and the one this fixture first came from) differ by up to 3.3e-2 (korean_emoji).
 const LOGITS_REL_L2_TOL: f32 = 5e-2;
-/// Largest single |ours − llama.cpp| logit difference. llama.cpp's own CPU roundings (q8
-/// activations, f16 KV) move its logits up to ~0.3 away from an exact f32 forward pass (measured
-/// against tools/fixtures/gen_f32_reference.py, which our f32 mode matches to 3e-5), and its
-/// configurations (flash attention, f32 KV) differ among themselves by as much.
+/// Largest single |ours − llama.cpp| logit difference; the two llama.cpp builds above differ by
+/// up to 0.71 (long_context).
 const LOGITS_MAX_ABS_TOL: f32 = 0.75;
 /// A greedy step whose llama.cpp top-2 margin is below this is a near tie inside llama.cpp's
-/// rounding noise: from there on the continuations may legitimately differ.
+/// rounding noise, where our pick may legitimately be the other token.
 const NEAR_TIE_MARGIN: f32 = 0.3;
 /// Prompts whose 32 greedy tokens must all be equal (the rest must agree up to a near tie).
 const MIN_FULLY_EQUAL_PROMPTS: usize = 4;
@@ -70,8 +71,13 @@ fn load(options: ModelOptions) -> Model {
     pollster::block_on(Model::load(&gpu, &mut src, options)).expect("model loads")
 }
 
+/// The committed llama.cpp recording, or `AFE_E2E_FIXTURE` (another build's recording, written
+/// by the same generator) to compare against.
 fn fixture() -> Fixture {
-    serde_json::from_str(include_str!("fixtures/smollm2_generation.json")).unwrap()
+    match std::env::var("AFE_E2E_FIXTURE") {
+        Ok(path) => serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap(),
+        Err(_) => serde_json::from_str(include_str!("fixtures/smollm2_generation.json")).unwrap(),
+    }
 }
 
 /// (ours, recorded) pairs for a case's recorded logits.
@@ -135,6 +141,9 @@ fn f32_mode_matches_an_independent_numpy_forward_pass() {
     }
 }
 
+/// Fed llama.cpp's own greedy tokens (teacher forcing), our greedy pick at step i is what we
+/// would generate after the same i tokens: so the free-running continuation equals llama.cpp's
+/// exactly when every step agrees, and a disagreement after the first one is still checked.
 #[test]
 fn greedy_tokens_and_logits_match_llama_cpp() {
     let mut numerics = Numerics::llama_cpp();
@@ -157,7 +166,9 @@ fn greedy_tokens_and_logits_match_llama_cpp() {
     assert!(!fx.cases.is_empty());
     let mut failures = Vec::new();
     let mut fully_equal = 0;
+    let (mut steps, mut agreeing_steps) = (0, 0);
     for case in &fx.cases {
+        assert_eq!(case.greedy_ids.len(), case.greedy_margins.len());
         model.reset();
         let t0 = std::time::Instant::now();
         let first = pollster::block_on(model.prefill(&case.prompt_ids)).unwrap();
@@ -166,19 +177,24 @@ fn greedy_tokens_and_logits_match_llama_cpp() {
         let (worst, scale) = logit_error(case, &logits);
         let rel_l2 = logit_rel_l2(case, &logits);
         let t1 = std::time::Instant::now();
-        let mut got = vec![first];
-        while got.len() < case.greedy_ids.len() {
-            let next = pollster::block_on(model.decode(*got.last().unwrap())).unwrap();
-            got.push(next);
+        let mut picks = vec![first];
+        for &fed in &case.greedy_ids[..case.greedy_ids.len() - 1] {
+            picks.push(pollster::block_on(model.decode(fed)).unwrap());
         }
         let decode_s = t1.elapsed().as_secs_f64();
+        let disagreements: Vec<usize> = (0..picks.len())
+            .filter(|&i| picks[i] != case.greedy_ids[i])
+            .collect();
+        steps += picks.len();
+        agreeing_steps += picks.len() - disagreements.len();
         eprintln!(
-            "{}: {} prompt tokens, logits rel L2 {rel_l2:.2e}, max abs err {worst:.3} (of {scale:.1}), prefill {:.1} tok/s, decode {:.1} tok/s, tokens {}",
+            "{}: {} prompt tokens, logits rel L2 {rel_l2:.2e}, max abs err {worst:.3} (of {scale:.1}), prefill {:.1} tok/s, decode {:.1} tok/s, greedy steps agreeing {}/{}",
             case.name,
             case.prompt_ids.len(),
             case.prompt_ids.len() as f64 / prefill_s,
-            (got.len() - 1) as f64 / decode_s,
-            if got == case.greedy_ids { "equal" } else { "DIFFER" }
+            (picks.len() - 1) as f64 / decode_s,
+            picks.len() - disagreements.len(),
+            picks.len(),
         );
         if rel_l2 > LOGITS_REL_L2_TOL || worst > LOGITS_MAX_ABS_TOL {
             failures.push(format!(
@@ -186,35 +202,27 @@ fn greedy_tokens_and_logits_match_llama_cpp() {
                 case.name
             ));
         }
-        if got == case.greedy_ids {
+        if disagreements.is_empty() {
             fully_equal += 1;
-        } else {
-            let at = got
-                .iter()
-                .zip(&case.greedy_ids)
-                .position(|(a, b)| a != b)
-                .unwrap();
-            let near_tie = case
-                .greedy_margins
-                .get(at)
-                .is_some_and(|&m| m < NEAR_TIE_MARGIN);
+        }
+        for &at in &disagreements {
+            let margin = case.greedy_margins[at];
+            let near_tie = margin < NEAR_TIE_MARGIN;
             eprintln!(
-                "  diverges at token {at}: ours {} llama.cpp {} (llama.cpp top-2 margin {:?}{})",
-                got[at],
+                "  step {at}: ours {} llama.cpp {} (llama.cpp top-2 margin {margin:.3}{})",
+                picks[at],
                 case.greedy_ids[at],
-                case.greedy_margins.get(at),
                 if near_tie { ", a near tie" } else { "" }
             );
             if !near_tie {
                 failures.push(format!(
-                    "{}: token {at} differs: ours {:?} llama.cpp {:?}",
-                    case.name,
-                    &got[at..],
-                    &case.greedy_ids[at..]
+                    "{}: step {at} differs: ours {} llama.cpp {} with llama.cpp margin {margin}",
+                    case.name, picks[at], case.greedy_ids[at]
                 ));
             }
         }
     }
+    eprintln!("greedy steps agreeing with llama.cpp: {agreeing_steps}/{steps}; prompts fully equal: {fully_equal}/{}", fx.cases.len());
     if fx.cases.len() >= 6 && fully_equal < MIN_FULLY_EQUAL_PROMPTS {
         failures.push(format!(
             "only {fully_equal} prompts fully equal, need {MIN_FULLY_EQUAL_PROMPTS}"

@@ -159,6 +159,10 @@ mod native {
             // One decode step (one token), then one prefill step (up to a batch of tokens).
             let batch = (prompt_ids.len() as u32).min(model.options.prefill_batch) as usize;
             for tokens in [&prompt_ids[..1], &prompt_ids[..batch]] {
+                // The first run of each pipeline pays one-off costs (driver-side shader
+                // compilation, first touch of buffers): profile the second.
+                model.reset();
+                model.profile_step(tokens).map_err(|e| e.to_string())?;
                 model.reset();
                 let rows = model.profile_step(tokens).map_err(|e| e.to_string())?;
                 let total: f64 = rows.iter().map(|r| r.1).sum();

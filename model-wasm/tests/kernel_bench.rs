@@ -5,7 +5,8 @@
 //! type with milliseconds, GMAC/s and per-token speed-ups measured in the same run. Ignored in
 //! the test suite; `./x bench` runs it:
 //!   cargo test --release -p model-wasm --test kernel_bench -- --ignored --nocapture
-//! `AFE_TILE=rows,tokens[,workgroup]` tries another mat-mat tile.
+//! `AFE_TILE=rows,tokens[,workgroup]` tries another mat-mat tile, `AFE_WEIGHTS=buffer|texture`
+//! another weight store for the mat-mats.
 #![cfg(not(target_arch = "wasm32"))]
 use model_wasm::gpu::Gpu;
 use model_wasm::ops::{self, Geometry, Kernels, OutRows, Step};
@@ -26,6 +27,9 @@ fn mat_vec_against_mat_mat() {
         if let Some(&wg) = v.get(2) {
             geometry.mat_mat_workgroup = wg;
         }
+    }
+    if let Ok(store) = std::env::var("AFE_WEIGHTS") {
+        geometry.weights_in_textures = store == "texture";
     }
     let types = [
         GgmlDType::Q4_0,
@@ -59,16 +63,17 @@ fn mat_vec_against_mat_mat() {
     };
     for dt in types {
         let w = random_blocks(dt, ROWS * COLS / dt.block_size() as usize, 1);
-        let w_buf = ops::bytes_buffer(&gpu, "w", &w);
+        let w_vec = vec_only.weight(&gpu, "w", &w);
+        let w_tiled = tiled.weight(&gpu, "w", &w);
         let x_buf = gpu.storage_buffer("x", &SplitMix64(2).values(COLS * BATCH as usize));
         let y_buf = gpu.empty_f32_buffer("y", ROWS * BATCH as usize);
         let (r, c) = (ROWS as u32, COLS as u32);
-        let mat_vec = vec_only.mat_vec(&gpu, dt, &w_buf, &x_buf, &y_buf, r, c, false);
+        let mat_vec = vec_only.mat_vec(&gpu, dt, &w_vec, &x_buf, &y_buf, r, c, false);
         let tile = |n, s| {
             tiled.mat_mat(
                 &gpu,
                 dt,
-                &w_buf,
+                &w_tiled,
                 &x_buf,
                 &y_buf,
                 r,
@@ -92,7 +97,7 @@ fn mat_vec_against_mat_mat() {
                 let d = tiled.mat_mat_q8_packed(
                     &gpu,
                     dt,
-                    &w_buf,
+                    &w_tiled,
                     &packed,
                     &y_buf,
                     r,
@@ -113,6 +118,7 @@ fn mat_vec_against_mat_mat() {
                 "dtype": dt.to_string(),
                 "shape": [ROWS, COLS],
                 "tile": [geometry.rows_per_thread, geometry.tokens_per_thread, geometry.mat_mat_workgroup],
+                "weights": if geometry.weights_in_textures { "texture" } else { "buffer" },
                 "mat_vec_ms": t_vec * 1e3,
                 "mat_mat_1_token_ms": t_one * 1e3,
                 "mat_mat_64_tokens_ms_per_token": t_batch * 1e3,

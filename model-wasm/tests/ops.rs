@@ -111,6 +111,17 @@ fn mat_vec_matches_cpu_for_every_type_shape_and_geometry() {
     for tpr in [1, 4, 16, 64] {
         mat_vec_matches_cpu(&kernels_with(tpr), tpr);
     }
+    // Weights in textures (lavapipe's store), read by the same kernel.
+    for tpr in [1, 16] {
+        let geometry = ops::Geometry {
+            weights_in_textures: true,
+            ..ops::Geometry::mat_vec(tpr)
+        };
+        mat_vec_matches_cpu(
+            &Kernels::with_geometry(&gpu().0, &GgmlDType::SUPPORTED, geometry),
+            tpr,
+        );
+    }
 }
 
 fn mat_vec_matches_cpu(k: &Kernels, tpr: u32) {
@@ -132,7 +143,7 @@ fn mat_vec_matches_cpu(k: &Kernels, tpr: u32) {
             let w = random_blocks(dt, n_blocks, rng.next_u64());
             let x = rng.values(cols);
             let bias = rng.values(rows);
-            let w_buf = ops::bytes_buffer(gpu, "w", &w);
+            let w_buf = k.weight(gpu, "w", &w);
             let x_buf = gpu.storage_buffer("x", &x);
             for accumulate in [false, true] {
                 let y_buf = gpu.storage_buffer("y", &bias);
@@ -153,7 +164,10 @@ fn mat_vec_matches_cpu(k: &Kernels, tpr: u32) {
                     want.iter_mut().zip(&bias).for_each(|(a, b)| *a += b);
                 }
                 assert_close(
-                    &format!("mat_vec {dt} {rows}x{cols} acc={accumulate} tpr={tpr}"),
+                    &format!(
+                        "mat_vec {dt} {rows}x{cols} acc={accumulate} tpr={tpr} textures={}",
+                        k.geometry.weights_in_textures
+                    ),
                     &got,
                     &want,
                     MAT_VEC_TOL,
@@ -173,7 +187,7 @@ fn mat_vec_covers_a_2d_grid_of_rows() {
     let d = k.mat_vec(
         gpu,
         GgmlDType::Q8_0,
-        &ops::bytes_buffer(gpu, "w", &w),
+        &k.weight(gpu, "w", &w),
         &gpu.storage_buffer("x", &x),
         &y_buf,
         rows as u32,
@@ -189,11 +203,13 @@ fn mat_vec_covers_a_2d_grid_of_rows() {
     );
 }
 
-/// A CPU-adapter geometry (one row per mat-vec thread, mat-mat decode) with this mat-mat tile.
+/// A CPU-adapter geometry (one row per mat-vec thread, mat-mat decode) with this mat-mat tile
+/// and weight store.
 fn cpu_tiles(
     rows_per_thread: u32,
     tokens_per_thread: u32,
     mat_mat_workgroup: u32,
+    weights_in_textures: bool,
 ) -> ops::Geometry {
     ops::Geometry {
         threads_per_row: 1,
@@ -202,6 +218,7 @@ fn cpu_tiles(
         mat_mat_workgroup,
         decode_with_mat_mat: true,
         prefill_attention_rows: 0,
+        weights_in_textures,
     }
 }
 
@@ -213,11 +230,19 @@ const MAT_MAT_GEOMETRIES: [(u32, u32, u32); 3] = [(16, 4, 16), (2, 4, 64), (1, 8
 fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
     let gpu = &gpu().0;
     let mut rng = SplitMix64(71);
-    for (rows_per_thread, tokens_per_thread, mat_mat_workgroup) in MAT_MAT_GEOMETRIES {
+    for ((rows_per_thread, tokens_per_thread, mat_mat_workgroup), textures) in MAT_MAT_GEOMETRIES
+        .into_iter()
+        .flat_map(|g| [(g, false), (g, true)])
+    {
         let k = Kernels::with_geometry(
             gpu,
             &GgmlDType::SUPPORTED,
-            cpu_tiles(rows_per_thread, tokens_per_thread, mat_mat_workgroup),
+            cpu_tiles(
+                rows_per_thread,
+                tokens_per_thread,
+                mat_mat_workgroup,
+                textures,
+            ),
         );
         for dt in GgmlDType::SUPPORTED {
             let elems = ops::kernel_block(dt).0 as usize;
@@ -234,7 +259,7 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
                 let w = random_blocks(dt, rows * cols / dt.block_size() as usize, rng.next_u64());
                 let x = rng.values(cols * batch);
                 let bias = rng.values(rows * batch);
-                let w_buf = ops::bytes_buffer(gpu, "w", &w);
+                let w_buf = k.weight(gpu, "w", &w);
                 let x_buf = gpu.storage_buffer("x", &x);
                 for accumulate in [false, true] {
                     let y_buf = gpu.storage_buffer("y", &bias);
@@ -264,7 +289,7 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
                     }
                     assert_close(
                         &format!(
-                            "mat_mat {dt} {rows}x{cols} tokens {n}/{batch} acc={accumulate} tile {rows_per_thread}x{tokens_per_thread}"
+                            "mat_mat {dt} {rows}x{cols} tokens {n}/{batch} acc={accumulate} tile {rows_per_thread}x{tokens_per_thread} textures={textures}"
                         ),
                         &read(&y_buf),
                         &want,
@@ -276,14 +301,29 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
     }
 }
 
+/// Kernels reading weights from buffers and from textures.
+fn both_weight_stores() -> [Kernels; 2] {
+    let gpu = &gpu().0;
+    [false, true].map(|weights_in_textures| {
+        let geometry = ops::Geometry {
+            weights_in_textures,
+            ..ops::Geometry::for_adapter(gpu)
+        };
+        Kernels::with_geometry(gpu, &GgmlDType::SUPPORTED, geometry)
+    })
+}
+
 #[test]
 fn get_rows_dequantises_each_step_token_row_for_every_type() {
-    let (gpu, k) = gpu();
-    for dt in GgmlDType::SUPPORTED {
+    let gpu = &gpu().0;
+    for (k, dt) in both_weight_stores()
+        .iter()
+        .flat_map(|k| GgmlDType::SUPPORTED.map(|dt| (k, dt)))
+    {
         let elems = ops::kernel_block(dt).0 as usize;
         let (rows, cols) = (5usize, elems * 3);
         let table = random_blocks(dt, rows * cols / dt.block_size() as usize, 21);
-        let t_buf = ops::bytes_buffer(gpu, "table", &table);
+        let t_buf = k.weight(gpu, "table", &table);
         // One token per step (decode), then a batch of three in one step (prefill); the
         // planned batch is larger than the step, so row 3 must stay untouched.
         for ids in [&[0u32][..], &[3], &[4], &[4, 0, 3]] {
@@ -306,12 +346,66 @@ fn get_rows_dequantises_each_step_token_row_for_every_type() {
                 .collect();
             want.extend(std::iter::repeat_n(0.0, cols));
             assert_close(
-                &format!("get_rows {dt} tokens {ids:?}"),
+                &format!(
+                    "get_rows {dt} tokens {ids:?} textures={}",
+                    k.geometry.weights_in_textures
+                ),
                 &read(&out),
                 &want,
                 GET_ROWS_TOL,
             );
         }
+    }
+}
+
+/// A tensor streamed in uneven pieces (as a file read delivers it) lands byte for byte: a
+/// texture takes whole rows of texels and holds back the rest until the next piece.
+#[test]
+fn weights_stream_into_buffers_and_textures_in_uneven_pieces() {
+    let gpu = &gpu().0;
+    // 700 rows of 992 f32s: 2.8 MB, 42.4 texture rows of 64 KiB.
+    let (rows, cols) = (700usize, 992usize);
+    let values = SplitMix64(91).values(rows * cols);
+    let bytes: &[u8] = bytemuck::cast_slice(&values);
+    for k in both_weight_stores() {
+        let textures = k.geometry.weights_in_textures;
+        let resource = ops::WeightResource::new(gpu, "table", bytes.len() as u64, textures);
+        assert_eq!(resource.is_texture(), textures);
+        let mut upload = ops::WeightUpload::new(resource);
+        let mut at = 0;
+        for piece in [1usize, 3, 65_535, 65_537, 100_000, 1 << 20].iter().cycle() {
+            let n = (*piece).min(bytes.len() - at);
+            upload.write(gpu, at as u64, &bytes[at..at + n]);
+            at += n;
+            if at == bytes.len() {
+                break;
+            }
+        }
+        let table = upload.finish(gpu);
+        let ids: Vec<u32> = vec![0, 1, 16, 65, 66, 350, 698, 699];
+        let out = gpu.empty_f32_buffer("out", cols * ids.len());
+        let d = k.get_rows(
+            gpu,
+            GgmlDType::F32,
+            &table,
+            &tokens(gpu, &ids),
+            &out,
+            cols as u32,
+            ids.len() as u32,
+            0..rows as u32,
+            &step(gpu, 0, ids.len() as u32),
+        );
+        ops::submit(gpu, &[&d]);
+        let want: Vec<f32> = ids
+            .iter()
+            .flat_map(|&t| values[t as usize * cols..(t as usize + 1) * cols].to_vec())
+            .collect();
+        assert_close(
+            &format!("streamed table, textures={textures}"),
+            &read(&out),
+            &want,
+            0.0,
+        );
     }
 }
 
@@ -413,13 +507,20 @@ fn mat_mat_over_q8_packed_activations_equals_mat_mat_over_their_f32_values() {
         own.tokens_per_thread,
         own.mat_mat_workgroup,
     );
-    for (rows_per_thread, tokens_per_thread, mat_mat_workgroup) in
-        MAT_MAT_GEOMETRIES.into_iter().chain([own])
+    for ((rows_per_thread, tokens_per_thread, mat_mat_workgroup), textures) in MAT_MAT_GEOMETRIES
+        .into_iter()
+        .chain([own])
+        .flat_map(|g| [(g, false), (g, true)])
     {
         let k = Kernels::with_geometry(
             gpu,
             &q8_types,
-            cpu_tiles(rows_per_thread, tokens_per_thread, mat_mat_workgroup),
+            cpu_tiles(
+                rows_per_thread,
+                tokens_per_thread,
+                mat_mat_workgroup,
+                textures,
+            ),
         );
         for dt in q8_types {
             // (rows, cols, planned batch, tokens in the step): partial row and token tiles.
@@ -430,7 +531,7 @@ fn mat_mat_over_q8_packed_activations_equals_mat_mat_over_their_f32_values() {
             ] {
                 let w = random_blocks(dt, rows * cols / dt.block_size() as usize, rng.next_u64());
                 let x = rng.values(cols * batch);
-                let w_buf = ops::bytes_buffer(gpu, "w", &w);
+                let w_buf = k.weight(gpu, "w", &w);
                 let x_buf = gpu.storage_buffer("x", &x);
                 let q8 = gpu.empty_f32_buffer("q8", cols * batch);
                 let packed = gpu.empty_f32_buffer("packed", cols * batch);
@@ -455,7 +556,7 @@ fn mat_mat_over_q8_packed_activations_equals_mat_mat_over_their_f32_values() {
                     ),
                 ];
                 ops::submit(gpu, &dispatches.iter().collect::<Vec<_>>());
-                let what = format!("mat_mat_q8_packed {dt} {rows}x{cols} tokens {n}/{batch} tile {rows_per_thread}x{tokens_per_thread}");
+                let what = format!("mat_mat_q8_packed {dt} {rows}x{cols} tokens {n}/{batch} tile {rows_per_thread}x{tokens_per_thread} textures={textures}");
                 let got = read(&y_packed);
                 assert_close(&what, &got, &read(&y_f32), 0.0);
                 let q8_values = read(&q8);

@@ -195,3 +195,39 @@ fn weights_above_the_binding_limit_are_split_into_row_parts() {
     let err = run(Some(100), 8).unwrap_err().to_string();
     assert!(err.contains("token_embd.weight"), "{err}");
 }
+
+/// The two weight stores hold the same bytes and the kernels read the same words from them:
+/// the same logits to the bit, also with every matrix split into row parts (each its own
+/// texture, fed by the streaming upload across part boundaries).
+#[test]
+fn weights_in_textures_give_the_logits_of_weights_in_buffers() {
+    let gpu = pollster::block_on(Gpu::new()).expect("a Vulkan adapter");
+    let prompt: Vec<u32> = (0..20).map(|i| (i * 13 + 2) % 300).collect();
+    for mix in [QuantMix::Q4KM, QuantMix::Q4_0] {
+        let bytes = small_llama_of(300, mix);
+        let run = |weights_in_textures: bool, limit: Option<u64>| {
+            let geometry = model_wasm::ops::Geometry {
+                weights_in_textures,
+                ..model_wasm::ops::Geometry::for_adapter(&gpu)
+            };
+            let options = ModelOptions {
+                max_ctx: 32,
+                prefill_batch: 8,
+                max_weight_binding: limit,
+                geometry: Some(geometry),
+                ..Default::default()
+            };
+            let mut model =
+                pollster::block_on(Model::load(&gpu, &mut MemorySource(&bytes), options)).unwrap();
+            let tokens = pollster::block_on(model.generate(&prompt, 4, &[], |_| true)).unwrap();
+            (tokens, pollster::block_on(model.logits()).unwrap())
+        };
+        let buffers = run(false, None);
+        assert_eq!(run(true, None), buffers, "{mix:?}: textures");
+        assert_eq!(
+            run(true, Some(16 << 10)),
+            buffers,
+            "{mix:?}: split textures"
+        );
+    }
+}

@@ -156,24 +156,31 @@ mod native {
             (None, None) => return Err(format!("--prompt or --ids is required\n{USAGE}")),
         };
         if args.profile {
-            // One decode step (one token), then one prefill step (up to a batch of tokens).
+            // One decode step after the whole prompt (attention over its keys), then one
+            // prefill step (up to a batch of tokens) from position 0.
             let batch = (prompt_ids.len() as u32).min(model.options.prefill_batch) as usize;
-            for tokens in [&prompt_ids[..1], &prompt_ids[..batch]] {
+            let (context, last) = prompt_ids.split_at(prompt_ids.len() - 1);
+            for (before, tokens) in [(context, last), (&[][..], &prompt_ids[..batch])] {
                 // The first run of each pipeline pays one-off costs (driver-side shader
                 // compilation, first touch of buffers): profile the second.
-                model.reset();
-                model.profile_step(tokens).map_err(|e| e.to_string())?;
-                model.reset();
-                let rows = model.profile_step(tokens).map_err(|e| e.to_string())?;
+                let mut rows = Vec::new();
+                for _ in 0..2 {
+                    model.reset();
+                    if !before.is_empty() {
+                        pollster::block_on(model.prefill(before)).map_err(|e| e.to_string())?;
+                    }
+                    rows = model.profile_step(tokens).map_err(|e| e.to_string())?;
+                }
                 let total: f64 = rows.iter().map(|r| r.1).sum();
                 eprintln!(
-                    "{} step, {} tokens: {:.1} ms ({:.2} ms per token)",
+                    "{} step, {} tokens at position {}: {:.1} ms ({:.2} ms per token)",
                     if tokens.len() == 1 {
                         "decode"
                     } else {
                         "prefill"
                     },
                     tokens.len(),
+                    before.len(),
                     total * 1e3,
                     total * 1e3 / tokens.len() as f64
                 );

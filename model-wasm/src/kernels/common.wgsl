@@ -1,7 +1,6 @@
 // Shared byte loaders for weights kept in GGUF layout, read at byte offsets (llama.cpp
-// ggml-webgpu style) through `word(i)`, which each kernel defines: the bound weight buffer
-// `w: array<u32>` (mat_vec, get_rows) or a private copy of the current block (mat_mat). No shader-f16 needed: halves are decoded with
-// unpack2x16float. Every block size of the supported types is even, so a 2-aligned u16 never
+// ggml-webgpu style) through `word(i)`, which weights_buffer.wgsl / weights_texture.wgsl
+// define. No shader-f16 needed: halves are decoded with unpack2x16float. Every block size of the supported types is even, so a 2-aligned u16 never
 // straddles two words.
 
 fn load_u8(byte: u32) -> u32 {

@@ -17,16 +17,13 @@ struct Step {
     _pad1: u32,
 }
 
-@group(0) @binding(0) var<storage, read> w: array<u32>;
+// Binding 0 (the weights) and word() / words4() come from weights_buffer.wgsl or
+// weights_texture.wgsl (ops::compose).
 @group(0) @binding(1) var<storage, read> tokens: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> p: Params;
 @group(0) @binding(4) var<uniform> step: Step;
 
-
-fn word(i: u32) -> u32 {
-    return w[i];
-}
 
 const WG: u32 = 64u;
 

@@ -35,7 +35,8 @@ struct Step {
     _pad1: u32,
 }
 
-@group(0) @binding(0) var<storage, read> w: array<u32>;
+// Binding 0 (the weights) and word() / words4() come from weights_buffer.wgsl or
+// weights_texture.wgsl (ops::compose).
 @group(0) @binding(1) var<storage, read> x: array<ActivationVec4>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
@@ -44,10 +45,6 @@ struct Step {
 // The composer prepends WG (the workgroup size) and ActivationVec4: vec4<f32> for f32
 // activations, vec4<u32> for q8-packed ones (per unit two vec4s of 32 bytes and one f32 scale:
 // 9 words loaded per token and unit instead of 32, and the same f32 products, i8 * scale).
-
-fn word(i: u32) -> u32 {
-    return w[i];
-}
 
 // Adds (or writes) one output: token t0 + t, row `row`, if both exist.
 fn store(row: u32, t0: u32, t: u32, a: vec4<f32>) {

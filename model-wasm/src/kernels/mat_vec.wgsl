@@ -18,15 +18,12 @@ struct Params {
     _pad2: u32,
 }
 
-@group(0) @binding(0) var<storage, read> w: array<u32>;
+// Binding 0 (the weights) and word() / words4() come from weights_buffer.wgsl or
+// weights_texture.wgsl (ops::compose).
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-
-fn word(i: u32) -> u32 {
-    return w[i];
-}
 
 const WG: u32 = 64u;
 const ROWS_PER_WG: u32 = WG / THREADS_PER_ROW;

@@ -17,8 +17,7 @@
 // chosen type. Needs common.wgsl.
 
 fn dequant4_f32(base: u32, sub: u32, i: u32) -> vec4<f32> {
-    let at = (base >> 2u) + 4u * i;
-    return bitcast<vec4<f32>>(vec4<u32>(word(at), word(at + 1u), word(at + 2u), word(at + 3u)));
+    return bitcast<vec4<f32>>(words4((base >> 2u) + 4u * i));
 }
 
 fn dequant4_f16(base: u32, sub: u32, i: u32) -> vec4<f32> {
@@ -98,18 +97,15 @@ fn nib4(v: u32, hi: u32) -> vec4<f32> {
     return vec4<f32>((bytes_of(v) >> vec4<u32>(4u * hi)) & vec4<u32>(0xfu));
 }
 
-// Four consecutive words from any 2-aligned byte offset, via 4 or 5 aligned loads.
+// Four consecutive words from any 2-aligned byte offset, via 4 or 5 aligned words.
 fn words4_at(byte: u32) -> vec4<u32> {
     let a = byte >> 2u;
-    let w0 = word(a);
-    let w1 = word(a + 1u);
-    let w2 = word(a + 2u);
-    let w3 = word(a + 3u);
+    let w = words4(a);
     if ((byte & 3u) == 0u) {
-        return vec4<u32>(w0, w1, w2, w3);
+        return w;
     }
     let w4 = word(a + 4u);
-    return vec4<u32>((w0 >> 16u) | (w1 << 16u), (w1 >> 16u) | (w2 << 16u), (w2 >> 16u) | (w3 << 16u), (w3 >> 16u) | (w4 << 16u));
+    return vec4<u32>((w.x >> 16u) | (w.y << 16u), (w.y >> 16u) | (w.z << 16u), (w.z >> 16u) | (w.w << 16u), (w.w >> 16u) | (w4 << 16u));
 }
 
 fn dequant_unit_q4_0(base: u32, sub: u32) -> array<vec4<f32>, 8> {
@@ -125,7 +121,7 @@ fn dequant_unit_q4_1(base: u32, sub: u32) -> array<vec4<f32>, 8> {
     // 20-byte blocks in rows of whole blocks: always word-aligned.
     let a = base >> 2u;
     let dm = unpack2x16float(word(a));
-    let q = vec4<u32>(word(a + 1u), word(a + 2u), word(a + 3u), word(a + 4u));
+    let q = words4(a + 1u);
     let d = dm.x;
     let m = dm.y;
     return array<vec4<f32>, 8>(
@@ -154,7 +150,7 @@ fn dequant_unit_q4_k(base: u32, sub: u32) -> array<vec4<f32>, 8> {
     // 144-byte blocks: always word-aligned.
     let a = base >> 2u;
     let dd = unpack2x16float(word(a));
-    let s = vec3<u32>(word(a + 1u), word(a + 2u), word(a + 3u));
+    let s = words4(a + 1u).xyz;
     // get_scale_min_k4, as scale_min_k4 in this file.
     var sc: u32;
     var mn: u32;
@@ -169,8 +165,8 @@ fn dequant_unit_q4_k(base: u32, sub: u32) -> array<vec4<f32>, 8> {
     let min = dd.y * f32(mn);
     let q = a + 4u + 8u * (sub / 2u);
     let h = sub & 1u;
-    let q0 = vec4<u32>(word(q), word(q + 1u), word(q + 2u), word(q + 3u));
-    let q1 = vec4<u32>(word(q + 4u), word(q + 5u), word(q + 6u), word(q + 7u));
+    let q0 = words4(q);
+    let q1 = words4(q + 4u);
     return array<vec4<f32>, 8>(
         nib4(q0.x, h) * scale - min, nib4(q0.y, h) * scale - min, nib4(q0.z, h) * scale - min, nib4(q0.w, h) * scale - min,
         nib4(q1.x, h) * scale - min, nib4(q1.y, h) * scale - min, nib4(q1.z, h) * scale - min, nib4(q1.w, h) * scale - min,

@@ -12,7 +12,7 @@ use super::sampling::{GpuSampleParams, Sampler, TOP_K_MAX};
 use super::{LlamaConfig, ModelError};
 use crate::gguf::{ByteSource, Content, TensorInfo};
 use crate::gpu::Gpu;
-use crate::ops::{self, AttentionParams, Dispatch, Kernels, Step};
+use crate::ops::{self, AttentionParams, Dispatch, Kernels, Step, WeightResource, WeightUpload};
 use crate::quant::GgmlDType;
 
 /// Knobs fixed at load time.
@@ -31,6 +31,9 @@ pub struct ModelOptions {
     /// Largest weight buffer to bind, below the adapter's `maxStorageBufferBindingSize` (tests
     /// set it to exercise splitting); a larger tensor is split into row parts.
     pub max_weight_binding: Option<u64>,
+    /// How the kernels split their work and where weights live; `None`: chosen for the adapter
+    /// ([`ops::Geometry::for_adapter`]). Tests set it to run another adapter's paths.
+    pub geometry: Option<ops::Geometry>,
 }
 
 impl Default for ModelOptions {
@@ -41,6 +44,7 @@ impl Default for ModelOptions {
             upload_chunk: 8 << 20,
             prefill_batch: 64,
             max_weight_binding: None,
+            geometry: None,
         }
     }
 }
@@ -79,9 +83,9 @@ impl Numerics {
     }
 }
 
-/// Rows `first_row..first_row + rows` of a weight, in one storage buffer.
+/// Rows `first_row..first_row + rows` of a weight, in one storage buffer or texture.
 struct WeightPart {
-    buf: wgpu::Buffer,
+    res: WeightResource,
     first_row: u32,
     rows: u32,
 }
@@ -247,8 +251,9 @@ fn rows_per_part(rows: u64, row_bytes: u64, limit: u64) -> Option<u64> {
     (per > 0).then_some(per.min(rows))
 }
 
-/// Streams one tensor from `source` into new storage buffers: one, or row parts of at most
-/// `limit` bytes when it is larger.
+/// Streams one tensor from `source` into new storage buffers (or, for a matrix with
+/// `textures`, textures): one, or row parts of at most `limit` bytes when it is larger.
+#[allow(clippy::too_many_arguments)]
 async fn upload<S: ByteSource>(
     gpu: &Gpu,
     content: &Content,
@@ -257,9 +262,17 @@ async fn upload<S: ByteSource>(
     shape: &[u64],
     chunk: usize,
     limit: u64,
+    textures: bool,
 ) -> Result<Weight, ModelError> {
     let info = content.tensor(name)?;
     check_shape(info, shape)?;
+    // Vectors (norm weights) are read by elementwise kernels, from buffers.
+    let texture = textures && shape.len() == 2;
+    let limit = if texture {
+        limit.min(WeightResource::texture_capacity(gpu))
+    } else {
+        limit
+    };
     let (rows, cols) = info.rows_cols();
     let row_bytes = info.n_bytes / rows.max(1);
     let too_large = || crate::gpu::GpuError::BufferTooLarge {
@@ -272,32 +285,20 @@ async fn upload<S: ByteSource>(
     } else {
         rows_per_part(rows, row_bytes, limit).ok_or_else(too_large)?
     };
-    let parts: Vec<WeightPart> = (0..rows.div_ceil(per_part))
+    let parts = (0..rows.div_ceil(per_part))
         .map(|i| {
             let first_row = i * per_part;
             let part_rows = per_part.min(rows - first_row);
-            WeightPart {
-                buf: gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(name),
-                    size: (part_rows * row_bytes).div_ceil(4) * 4,
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                }),
-                first_row: first_row as u32,
-                rows: part_rows as u32,
-            }
+            let bytes = part_rows * row_bytes;
+            (
+                WeightUpload::new(WeightResource::new(gpu, name, bytes, texture)),
+                first_row as u32,
+                part_rows as u32,
+            )
         })
-        .collect();
+        .collect::<Vec<_>>();
     let part_bytes = per_part * row_bytes;
-    let write = |buf: &wgpu::Buffer, offset: u64, bytes: &[u8]| {
-        if bytes.len().is_multiple_of(4) {
-            gpu.queue.write_buffer(buf, offset, bytes);
-        } else {
-            let mut padded = bytes.to_vec();
-            padded.resize(bytes.len().div_ceil(4) * 4, 0);
-            gpu.queue.write_buffer(buf, offset, &padded);
-        }
-    };
+    let mut parts = parts;
     content
         .read_tensor_chunked(source, info, chunk, |mut offset, mut bytes| {
             // A piece may straddle parts: write each part its share.
@@ -305,14 +306,21 @@ async fn upload<S: ByteSource>(
                 let part = (offset / part_bytes) as usize;
                 let within = offset % part_bytes;
                 let n = (part_bytes - within).min(bytes.len() as u64) as usize;
-                write(&parts[part].buf, within, &bytes[..n]);
+                parts[part].0.write(gpu, within, &bytes[..n]);
                 offset += n as u64;
                 bytes = &bytes[n..];
             }
         })
         .await?;
     Ok(Weight {
-        parts,
+        parts: parts
+            .into_iter()
+            .map(|(upload, first_row, rows)| WeightPart {
+                res: upload.finish(gpu),
+                first_row,
+                rows,
+            })
+            .collect(),
         dtype: info.dtype,
         rows: rows as u32,
         cols: cols as u32,
@@ -323,7 +331,7 @@ impl Weight {
     /// The buffer of a weight that is never split (norm vectors).
     fn buf(&self) -> &wgpu::Buffer {
         assert_eq!(self.parts.len(), 1, "a split vector");
-        &self.parts[0].buf
+        self.parts[0].res.buffer()
     }
 }
 
@@ -379,8 +387,12 @@ impl Model {
             .max_storage_buffer_binding_size
             .min(gpu.summary.max_buffer_size)
             .min(options.max_weight_binding.unwrap_or(u64::MAX));
+        let geometry = options
+            .geometry
+            .unwrap_or_else(|| ops::Geometry::for_adapter(gpu));
+        let textures = geometry.weights_in_textures;
         let mut load = async |name: String, shape: &[u64]| {
-            upload(gpu, content, source, &name, shape, chunk, limit).await
+            upload(gpu, content, source, &name, shape, chunk, limit, textures).await
         };
         let token_embd = load("token_embd.weight".into(), &[dim, vocab]).await?;
         let mut layers = Vec::with_capacity(c.n_layer as usize);
@@ -435,7 +447,7 @@ impl Model {
             .collect();
         dtypes.sort_by_key(|d| d.to_u32());
         dtypes.dedup();
-        let kernels = Kernels::new(gpu, &dtypes);
+        let kernels = Kernels::with_geometry(gpu, &dtypes, geometry);
 
         let f32s = |label: &str, n: u32| gpu.empty_f32_buffer(label, n as usize);
         let mut options = options;
@@ -733,6 +745,24 @@ impl Model {
             }
         };
         let mut totals: Vec<(String, f64, usize)> = Vec::new();
+        if let Ok(skip) = std::env::var("AFE_PROFILE_ONE_PASS") {
+            let keep: Vec<&Dispatch> = plan
+                .iter()
+                .filter(|d| skip.is_empty() || !skip.split(',').any(|k| d.label.contains(k)))
+                .collect();
+            for _ in 0..2 {
+                let t = std::time::Instant::now();
+                ops::submit(gpu, &keep);
+                gpu.device
+                    .poll(wgpu::PollType::wait_indefinitely())
+                    .unwrap();
+                eprintln!(
+                    "one pass of {} dispatches: {:.1} ms",
+                    keep.len(),
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+            }
+        }
         for d in plan {
             let t = std::time::Instant::now();
             ops::submit(gpu, &[d]);
@@ -878,7 +908,7 @@ impl Planner<'_> {
                 self.kernels.get_rows(
                     self.gpu,
                     w.token_embd.dtype,
-                    &part.buf,
+                    &part.res,
                     self.tokens,
                     &a.x,
                     c.dim,
@@ -1063,7 +1093,7 @@ impl Planner<'_> {
                     self.kernels.mat_vec_into(
                         self.gpu,
                         w.dtype,
-                        &part.buf,
+                        &part.res,
                         input,
                         y,
                         part.rows,
@@ -1081,7 +1111,7 @@ impl Planner<'_> {
                         self.kernels,
                         self.gpu,
                         w.dtype,
-                        &part.buf,
+                        &part.res,
                         input,
                         y,
                         part.rows,

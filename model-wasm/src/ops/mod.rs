@@ -12,10 +12,13 @@
 
 pub mod elementwise;
 pub mod reference;
+pub mod weights;
 
 pub use elementwise::{
     gpu_smoke_check, grid_for, residual_add_reference, test_values, ResidualAdd,
 };
+
+pub use weights::{WeightResource, WeightUpload, WEIGHT_TEXTURE_WIDTH, WEIGHT_TEXTURE_WIDTH_LOG2};
 
 use crate::gpu::Gpu;
 use crate::quant::GgmlDType;
@@ -28,6 +31,8 @@ pub mod source {
     pub const COMMON: &str = include_str!("../kernels/common.wgsl");
     pub const NUMERIC: &str = include_str!("../kernels/numeric.wgsl");
     pub const QUANT: &str = include_str!("../kernels/quant.wgsl");
+    pub const WEIGHTS_BUFFER: &str = include_str!("../kernels/weights_buffer.wgsl");
+    pub const WEIGHTS_TEXTURE: &str = include_str!("../kernels/weights_texture.wgsl");
     pub const MAT_VEC: &str = include_str!("../kernels/mat_vec.wgsl");
     pub const MAT_MAT: &str = include_str!("../kernels/mat_mat.wgsl");
     pub const GET_ROWS: &str = include_str!("../kernels/get_rows.wgsl");
@@ -79,8 +84,14 @@ fn wgsl_suffix(dtype: GgmlDType) -> &'static str {
     }
 }
 
-/// Builds a quantised kernel's source: type prelude + shared helpers + the op skeleton.
-pub fn compose(dtype: GgmlDType, threads_per_row: u32, skeleton: &str) -> String {
+/// Builds a quantised kernel's source: type prelude + weight loaders (from a storage buffer, or
+/// from a texture with `weights_in_textures`) + shared helpers + the op skeleton.
+pub fn compose(
+    dtype: GgmlDType,
+    threads_per_row: u32,
+    weights_in_textures: bool,
+    skeleton: &str,
+) -> String {
     let (elems, bytes, units) = kernel_block(dtype);
     let suffix = wgsl_suffix(dtype);
     // Whole-unit dequantisation where quant.wgsl has one; four values at a time otherwise.
@@ -92,7 +103,15 @@ pub fn compose(dtype: GgmlDType, threads_per_row: u32, skeleton: &str) -> String
         "// composed for {dtype}\nconst BLOCK_ELEMS: u32 = {elems}u;\nconst BLOCK_BYTES: u32 = {bytes}u;\n\
          const UNITS_PER_BLOCK: u32 = {units}u;\nconst THREADS_PER_ROW: u32 = {threads_per_row}u;\n\
          fn dequant4(base: u32, sub: u32, i: u32) -> vec4<f32> {{ return dequant4_{suffix}(base, sub, i); }}\n\
-         fn dequant_unit(base: u32, sub: u32) -> array<vec4<f32>, 8> {{ return dequant_unit_{unit}(base, sub); }}\n\n{}\n{}\n{}\n{}",
+         fn dequant_unit(base: u32, sub: u32) -> array<vec4<f32>, 8> {{ return dequant_unit_{unit}(base, sub); }}\n\n{}\n{}\n{}\n{}\n{}",
+        if weights_in_textures {
+            format!(
+                "const WEIGHT_TEXTURE_WIDTH_LOG2: u32 = {WEIGHT_TEXTURE_WIDTH_LOG2}u;\n{}",
+                source::WEIGHTS_TEXTURE
+            )
+        } else {
+            source::WEIGHTS_BUFFER.to_string()
+        },
         source::COMMON,
         source::NUMERIC,
         source::QUANT,
@@ -425,6 +444,8 @@ pub struct Geometry {
     /// (attention_prefill.wgsl); 0 runs prefill through the decode kernel's workgroups (one per
     /// head and row, lanes over keys).
     pub prefill_attention_rows: u32,
+    /// Weight matrices in `rgba32uint` textures instead of storage buffers ([`WeightResource`]).
+    pub weights_in_textures: bool,
 }
 
 impl Geometry {
@@ -452,6 +473,11 @@ impl Geometry {
                 // (14.3 s cached) and prefilled 4.6 tok/s; the workgroup kernel 11.4 s (7.7 s)
                 // and 4.55 tok/s. Its per-page-load compile costs more than it saves there.
                 prefill_attention_rows: if swiftshader { 0 } else { 8 },
+                // lavapipe loads a storage-buffer word one lane at a time (about 4 ns per word
+                // and lane) but fetches a whole 16-byte texel in about 2 ns
+                // (examples/weight_loads.rs). Not SwiftShader, where a texel costs as much as
+                // four words, nor GPUs, where buffers are as fast and have no size limits.
+                weights_in_textures: !swiftshader,
             }
         } else {
             Geometry {
@@ -461,6 +487,7 @@ impl Geometry {
                 mat_mat_workgroup: 64,
                 decode_with_mat_mat: false,
                 prefill_attention_rows: 0,
+                weights_in_textures: false,
             }
         }
     }
@@ -474,6 +501,7 @@ impl Geometry {
             mat_mat_workgroup: 64,
             decode_with_mat_mat: false,
             prefill_attention_rows: 0,
+            weights_in_textures: false,
         }
     }
 }
@@ -491,8 +519,9 @@ pub struct Kernels {
     rope: wgpu::ComputePipeline,
     kv_write: wgpu::ComputePipeline,
     attention: wgpu::ComputePipeline,
-    /// Keyed by head dim (generated per model shape, compiled when first planned).
-    attention_prefill: Mutex<HashMap<u32, wgpu::ComputePipeline>>,
+    /// Keyed by (head dim, rows per invocation): generated per model shape, compiled when
+    /// first planned.
+    attention_prefill: Mutex<HashMap<(u32, u32), wgpu::ComputePipeline>>,
     residual_add: wgpu::ComputePipeline,
     swiglu: wgpu::ComputePipeline,
     argmax: wgpu::ComputePipeline,
@@ -550,7 +579,12 @@ impl Kernels {
                 pipeline(
                     gpu,
                     &format!("mat_vec_{dt}"),
-                    &compose(dt, threads_per_row, source::MAT_VEC),
+                    &compose(
+                        dt,
+                        threads_per_row,
+                        geometry.weights_in_textures,
+                        source::MAT_VEC,
+                    ),
                     "mat_vec",
                 )
             });
@@ -565,7 +599,7 @@ impl Kernels {
                     pipeline(
                         gpu,
                         &format!("mat_mat_{dt}"),
-                        &compose(dt, 1, &skeleton),
+                        &compose(dt, 1, geometry.weights_in_textures, &skeleton),
                         "mat_mat",
                     )
                 });
@@ -574,7 +608,7 @@ impl Kernels {
                 pipeline(
                     gpu,
                     &format!("get_rows_{dt}"),
-                    &compose(dt, 1, source::GET_ROWS),
+                    &compose(dt, 1, geometry.weights_in_textures, source::GET_ROWS),
                     "get_rows",
                 )
             });
@@ -621,6 +655,11 @@ impl Kernels {
         Kernels::new(gpu, &GgmlDType::SUPPORTED)
     }
 
+    /// A weight matrix holding `bytes` (GGUF layout), where these kernels read weights from.
+    pub fn weight(&self, gpu: &Gpu, label: &str, bytes: &[u8]) -> WeightResource {
+        WeightResource::with_bytes(gpu, label, bytes, self.geometry.weights_in_textures)
+    }
+
     fn dispatch(
         gpu: &Gpu,
         label: String,
@@ -648,21 +687,69 @@ impl Kernels {
         step: Option<&wgpu::Buffer>,
         workgroups: [u32; 3],
     ) -> Dispatch {
-        let mut entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
+        let resources = buffers.iter().map(|b| b.as_entire_binding()).collect();
+        Self::bind(gpu, label, pipeline, resources, params, step, workgroups)
+    }
+
+    /// A weight kernel's dispatch: the weights at binding 0, then `buffers`, params and step.
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    fn with_weights(
+        &self,
+        gpu: &Gpu,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        w: &WeightResource,
+        buffers: &[&wgpu::Buffer],
+        params: &[u8],
+        step: Option<&wgpu::Buffer>,
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        assert_eq!(
+            w.is_texture(),
+            self.geometry.weights_in_textures,
+            "{label}: weights in a {} for kernels that read them from a {}",
+            if w.is_texture() { "texture" } else { "buffer" },
+            if w.is_texture() { "buffer" } else { "texture" },
+        );
+        let params = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(&label),
+                contents: params,
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+        let resources = std::iter::once(w.binding())
+            .chain(buffers.iter().map(|b| b.as_entire_binding()))
+            .collect();
+        Self::bind(gpu, label, pipeline, resources, &params, step, workgroups)
+    }
+
+    fn bind(
+        gpu: &Gpu,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        resources: Vec<wgpu::BindingResource<'_>>,
+        params: &wgpu::Buffer,
+        step: Option<&wgpu::Buffer>,
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        let n = resources.len() as u32;
+        let mut entries: Vec<wgpu::BindGroupEntry> = resources
+            .into_iter()
             .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
+            .map(|(i, resource)| wgpu::BindGroupEntry {
                 binding: i as u32,
-                resource: b.as_entire_binding(),
+                resource,
             })
             .collect();
         entries.push(wgpu::BindGroupEntry {
-            binding: buffers.len() as u32,
+            binding: n,
             resource: params.as_entire_binding(),
         });
         if let Some(step) = step {
             entries.push(wgpu::BindGroupEntry {
-                binding: buffers.len() as u32 + 1,
+                binding: n + 1,
                 resource: step.as_entire_binding(),
             });
         }
@@ -713,7 +800,7 @@ impl Kernels {
         &self,
         gpu: &Gpu,
         dtype: GgmlDType,
-        w: &wgpu::Buffer,
+        w: &WeightResource,
         x: &wgpu::Buffer,
         y: &wgpu::Buffer,
         rows: u32,
@@ -730,7 +817,7 @@ impl Kernels {
         &self,
         gpu: &Gpu,
         dtype: GgmlDType,
-        w: &wgpu::Buffer,
+        w: &WeightResource,
         x: &wgpu::Buffer,
         y: &wgpu::Buffer,
         rows: u32,
@@ -757,12 +844,14 @@ impl Kernels {
             .mat_vec
             .get(&dtype)
             .unwrap_or_else(|| panic!("mat_vec for {dtype} was not compiled"));
-        Self::dispatch(
+        self.with_weights(
             gpu,
             format!("mat_vec_{dtype}"),
             pipeline,
-            &[w, x, y],
+            w,
+            &[x, y],
             bytemuck::bytes_of(&params),
+            None,
             [gx, gy, 1],
         )
     }
@@ -776,7 +865,7 @@ impl Kernels {
         &self,
         gpu: &Gpu,
         dtype: GgmlDType,
-        w: &wgpu::Buffer,
+        w: &WeightResource,
         x: &wgpu::Buffer,
         y: &wgpu::Buffer,
         rows: u32,
@@ -810,7 +899,7 @@ impl Kernels {
         &self,
         gpu: &Gpu,
         dtype: GgmlDType,
-        w: &wgpu::Buffer,
+        w: &WeightResource,
         x: &wgpu::Buffer,
         y: &wgpu::Buffer,
         rows: u32,
@@ -841,7 +930,7 @@ impl Kernels {
                 pipeline(
                     gpu,
                     &format!("mat_mat_q8_packed_{dtype}"),
-                    &compose(dtype, 1, &skeleton),
+                    &compose(dtype, 1, g.weights_in_textures, &skeleton),
                     "mat_mat",
                 )
             })
@@ -871,7 +960,7 @@ impl Kernels {
         pipeline: &wgpu::ComputePipeline,
         x_scales: u32,
         dtype: GgmlDType,
-        w: &wgpu::Buffer,
+        w: &WeightResource,
         x: &wgpu::Buffer,
         y: &wgpu::Buffer,
         rows: u32,
@@ -912,13 +1001,14 @@ impl Kernels {
         } else {
             format!("mat_mat_{dtype}")
         };
-        Self::with_step(
+        self.with_weights(
             gpu,
             label,
             pipeline,
-            &[w, x, y],
+            w,
+            &[x, y],
             bytemuck::bytes_of(&params),
-            step,
+            Some(step),
             [groups, batch / tokens, 1],
         )
     }
@@ -932,7 +1022,7 @@ impl Kernels {
         &self,
         gpu: &Gpu,
         dtype: GgmlDType,
-        w: &wgpu::Buffer,
+        w: &WeightResource,
         tokens: &wgpu::Buffer,
         out: &wgpu::Buffer,
         cols: u32,
@@ -955,13 +1045,14 @@ impl Kernels {
             .get_rows
             .get(&dtype)
             .unwrap_or_else(|| panic!("get_rows for {dtype} was not compiled"));
-        Self::with_step(
+        self.with_weights(
             gpu,
             format!("get_rows_{dtype}"),
             pipeline,
-            &[w, tokens, out],
+            w,
+            &[tokens, out],
             bytemuck::bytes_of(&params),
-            step,
+            Some(step),
             [1, batch, 1],
         )
     }
@@ -1056,8 +1147,10 @@ impl Kernels {
     }
 
     /// Causal attention of each query row b over cache rows `0..=step.pos + b`; `scores`
-    /// holds `batch * n_head * max_ctx` values. A batch runs on `attention_prefill.wgsl` when
-    /// the geometry gives it rows per invocation.
+    /// holds `batch * n_head * max_ctx` values. Where the geometry gives rows per invocation,
+    /// it runs on `attention_prefill.wgsl`: a batch with that many rows per invocation, a
+    /// decode step with one (the same bits as the workgroup kernel, which spends most of a
+    /// long-context decode step on lavapipe in loads and barriers).
     #[allow(clippy::too_many_arguments)]
     pub fn attention(
         &self,
@@ -1075,8 +1168,12 @@ impl Kernels {
             params.n_head.is_multiple_of(params.n_kv_head),
             "query heads must be a multiple of KV heads"
         );
-        let rows = self.geometry.prefill_attention_rows;
-        if batch == 1 || rows == 0 {
+        let rows = match self.geometry.prefill_attention_rows {
+            0 => 0,
+            _ if batch == 1 => 1,
+            rows => rows,
+        };
+        if rows == 0 {
             return Self::with_step(
                 gpu,
                 "attention".into(),
@@ -1091,7 +1188,7 @@ impl Kernels {
             .attention_prefill
             .lock()
             .unwrap()
-            .entry(params.head_dim)
+            .entry((params.head_dim, rows))
             .or_insert_with(|| {
                 let source = format!(
                     "{}\n{}",

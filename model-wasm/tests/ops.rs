@@ -523,9 +523,12 @@ fn mat_mat_over_q8_packed_activations_equals_mat_mat_over_their_f32_values() {
             ),
         );
         for dt in q8_types {
-            // (rows, cols, planned batch, tokens in the step): partial row and token tiles.
+            // (rows, cols, planned batch, tokens in the step): one-token decode tiles, partial
+            // row and token tiles.
             for &(rows, cols, batch, n) in &[
-                (70usize, 96usize, 8usize, 5usize),
+                (70usize, 96usize, 1usize, 1usize),
+                (300, 256, 1, 1),
+                (70, 96, 8, 5),
                 (300, 256, 16, 16),
                 (3, 32, 16, 9),
             ] {

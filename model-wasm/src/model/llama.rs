@@ -1055,8 +1055,8 @@ impl Planner<'_> {
             && matches!(w.dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0)
     }
 
-    /// x_q8 = q8-rounded x, if any of `weights` consumes it: f32 values for one row, bytes and
-    /// scales for a batch (its mat-mats load a quarter of the words).
+    /// x_q8 = q8-rounded x, if any of `weights` consumes it: f32 values for a mat-vec, bytes
+    /// and scales for mat-mats (they load a quarter of the words).
     fn quantize_for(
         &self,
         weights: &[&Weight],
@@ -1065,7 +1065,7 @@ impl Planner<'_> {
         n: u32,
     ) -> Option<Dispatch> {
         weights.iter().any(|w| self.wants_q8(w)).then(|| {
-            if self.batch() == 1 {
+            if self.batch() == 1 && !self.kernels.geometry.decode_with_mat_mat {
                 self.kernels.quantize_q8(self.gpu, x, x_q8, n)
             } else {
                 self.kernels.quantize_q8_packed(self.gpu, x, x_q8, n)
@@ -1102,7 +1102,7 @@ impl Planner<'_> {
                         part.first_row,
                     )
                 } else {
-                    let mat_mat = if self.batch() > 1 && self.wants_q8(w) {
+                    let mat_mat = if self.wants_q8(w) {
                         Kernels::mat_mat_q8_packed
                     } else {
                         Kernels::mat_mat

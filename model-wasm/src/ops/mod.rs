@@ -511,9 +511,9 @@ pub struct Kernels {
     mat_vec: HashMap<GgmlDType, wgpu::ComputePipeline>,
     /// Keyed by (type, tokens per thread): prefill tiles and one-token decode tiles.
     mat_mat: HashMap<(GgmlDType, u32), wgpu::ComputePipeline>,
-    /// Prefill tiles over q8-packed activations, keyed by type (compiled when first planned:
-    /// only models with q8-activation types need them).
-    mat_mat_q8_packed: Mutex<HashMap<GgmlDType, wgpu::ComputePipeline>>,
+    /// Tiles over q8-packed activations, keyed by (type, tokens per thread): compiled when
+    /// first planned, as only models with q8-activation types need them.
+    mat_mat_q8_packed: Mutex<HashMap<(GgmlDType, u32), wgpu::ComputePipeline>>,
     get_rows: HashMap<GgmlDType, wgpu::ComputePipeline>,
     rms_norm: wgpu::ComputePipeline,
     rope: wgpu::ComputePipeline,
@@ -890,9 +890,10 @@ impl Kernels {
         )
     }
 
-    /// As [`Kernels::mat_mat`] for a batch (a multiple of [`MAT_MAT_TOKENS`]) whose `x` holds
-    /// [`Kernels::quantize_q8_packed`]'s output for `batch` rows of `cols`: the same results
-    /// as [`Kernels::mat_mat`] on [`Kernels::quantize_q8`]'s, with a quarter of the loads.
+    /// As [`Kernels::mat_mat`] (one token, or a multiple of [`MAT_MAT_TOKENS`]) whose `x`
+    /// holds [`Kernels::quantize_q8_packed`]'s output for `batch` rows of `cols`: the same
+    /// results as [`Kernels::mat_mat`] on [`Kernels::quantize_q8`]'s, with a quarter of the
+    /// loads.
     #[allow(clippy::too_many_arguments)]
     #[track_caller]
     pub fn mat_mat_q8_packed(
@@ -909,24 +910,23 @@ impl Kernels {
         out: OutRows,
         step: &wgpu::Buffer,
     ) -> Dispatch {
-        assert!(batch > 1, "mat_mat_q8_packed: a batch of one decodes");
         assert!(
             cols.is_multiple_of(UNIT),
             "mat_mat_q8_packed: cols {cols} is not a multiple of 32"
         );
+        let tokens = if batch == 1 {
+            1
+        } else {
+            self.geometry.tokens_per_thread
+        };
         let pipeline = self
             .mat_mat_q8_packed
             .lock()
             .unwrap()
-            .entry(dtype)
+            .entry((dtype, tokens))
             .or_insert_with(|| {
                 let g = self.geometry;
-                let skeleton = mat_mat_source(
-                    g.rows_per_thread,
-                    g.tokens_per_thread,
-                    g.mat_mat_workgroup,
-                    true,
-                );
+                let skeleton = mat_mat_source(g.rows_per_thread, tokens, g.mat_mat_workgroup, true);
                 pipeline(
                     gpu,
                     &format!("mat_mat_q8_packed_{dtype}"),
@@ -1355,13 +1355,6 @@ pub fn step_buffer(gpu: &Gpu) -> wgpu::Buffer {
         usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     })
-}
-
-/// A storage buffer holding raw bytes (weights in GGUF layout), padded to 4 bytes.
-pub fn bytes_buffer(gpu: &Gpu, label: &str, bytes: &[u8]) -> wgpu::Buffer {
-    let mut padded = bytes.to_vec();
-    padded.resize(bytes.len().div_ceil(4) * 4, 0);
-    gpu.storage_buffer(label, &padded)
 }
 
 /// A storage buffer for the step's token ids (`n` u32s), written before each step.

@@ -88,27 +88,30 @@ fn mat_vec_against_mat_mat() {
         let t_vec = time(&mat_vec, 10);
         let t_one = time(&decode_tile, 10);
         let t_batch = time(&prefill, 2) / BATCH as f64;
-        // Types whose mat-mats take q8-rounded activations: the same step over packed ones.
-        let t_packed =
-            matches!(dt, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0).then(|| {
-                let n = c * BATCH;
-                let packed = gpu.empty_f32_buffer("x_q8", (n / 4 + n / 32) as usize);
-                ops::submit(&gpu, &[&tiled.quantize_q8_packed(&gpu, &x_buf, &packed, n)]);
-                let d = tiled.mat_mat_q8_packed(
-                    &gpu,
-                    dt,
-                    &w_tiled,
-                    &packed,
-                    &y_buf,
-                    r,
-                    c,
-                    BATCH,
-                    false,
-                    OutRows::all(r),
-                    &batch,
-                );
-                time(&d, 2) / BATCH as f64
-            });
+        // Types whose mat-mats take q8-rounded activations: the same steps over packed ones
+        // (one token: the CPU-adapter decode path; 64: prefill).
+        let packed_step = |tokens: u32, s: &wgpu::Buffer, reps: usize| {
+            let n = c * tokens;
+            let packed = gpu.empty_f32_buffer("x_q8", (n / 4 + n / 32) as usize);
+            ops::submit(&gpu, &[&tiled.quantize_q8_packed(&gpu, &x_buf, &packed, n)]);
+            let d = tiled.mat_mat_q8_packed(
+                &gpu,
+                dt,
+                &w_tiled,
+                &packed,
+                &y_buf,
+                r,
+                c,
+                tokens,
+                false,
+                OutRows::all(r),
+                s,
+            );
+            time(&d, reps) / tokens as f64
+        };
+        let q8_type = matches!(dt, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0);
+        let t_packed = q8_type.then(|| packed_step(BATCH, &batch, 2));
+        let t_packed_one = q8_type.then(|| packed_step(1, &one, 10));
         let gmacs = |s: f64| (ROWS * COLS) as f64 / s / 1e9;
         println!(
             "{}",
@@ -125,6 +128,7 @@ fn mat_vec_against_mat_mat() {
                 "gmac_s": {"mat_vec": gmacs(t_vec), "mat_mat_1": gmacs(t_one), "mat_mat_64": gmacs(t_batch)},
                 "speedup_over_mat_vec": {"mat_mat_1": t_vec / t_one, "mat_mat_64": t_vec / t_batch},
                 "mat_mat_64_q8_packed_ms_per_token": t_packed.map(|t| t * 1e3),
+                "mat_mat_1_q8_packed_ms": t_packed_one.map(|t| t * 1e3),
                 "q8_packed_speedup_over_mat_mat_64": t_packed.map(|t| t_batch / t),
             })
         );

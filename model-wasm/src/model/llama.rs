@@ -49,6 +49,15 @@ impl Default for ModelOptions {
     }
 }
 
+/// Where a step's time goes ([`Model::profile_step`]).
+#[derive(Debug, Clone)]
+pub struct StepProfile {
+    /// (dispatch label, seconds, dispatches) per op kind, slowest first.
+    pub ops: Vec<(String, f64, usize)>,
+    /// The whole step in one pass.
+    pub step_s: f64,
+}
+
 /// Optional roundings that imitate llama.cpp's CPU backend. On the demo model they make more
 /// greedy steps agree with llama.cpp 0.3.16's (190 of 192 fixture steps, 4 of 6 prompts fully
 /// equal, against 189 and 3 in exact f32; every other step is a llama.cpp near tie), though the
@@ -722,14 +731,13 @@ impl Model {
         self.step(last, read_back).await
     }
 
-    /// Native profiling: runs one step of `tokens` (one token: the decode plan; more: the
-    /// prefill plan) at the current position with each dispatch submitted and waited for
-    /// separately; returns seconds per dispatch label, summed. Advances `pos`.
+    /// Native profiling: one step of `tokens` (one token: the decode plan; more: the prefill
+    /// plan) at the current position. Each op kind's dispatches run alone in one pass, in plan
+    /// order, as they do inside a step (a dispatch submitted by itself would add a submission's
+    /// cost to every small op); the fastest of three runs counts. Returns (label, seconds,
+    /// dispatches) per kind, slowest first, and the whole step in one pass. Advances `pos`.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn profile_step(
-        &mut self,
-        tokens: &[u32],
-    ) -> Result<Vec<(String, f64, usize)>, ModelError> {
+    pub fn profile_step(&mut self, tokens: &[u32]) -> Result<StepProfile, ModelError> {
         self.check_tokens(tokens)?;
         let n = tokens.len() as u32;
         let gpu = &self.gpu;
@@ -744,43 +752,33 @@ impl Model {
                 })
             }
         };
-        let mut totals: Vec<(String, f64, usize)> = Vec::new();
-        if let Ok(skip) = std::env::var("AFE_PROFILE_ONE_PASS") {
-            let keep: Vec<&Dispatch> = plan
-                .iter()
-                .filter(|d| skip.is_empty() || !skip.split(',').any(|k| d.label.contains(k)))
-                .collect();
-            for _ in 0..2 {
+        let fastest = |dispatches: &[&Dispatch]| -> Result<f64, ModelError> {
+            let mut best = f64::MAX;
+            for _ in 0..3 {
                 let t = std::time::Instant::now();
-                ops::submit(gpu, &keep);
+                ops::submit(gpu, dispatches);
                 gpu.device
                     .poll(wgpu::PollType::wait_indefinitely())
-                    .unwrap();
-                eprintln!(
-                    "one pass of {} dispatches: {:.1} ms",
-                    keep.len(),
-                    t.elapsed().as_secs_f64() * 1e3
-                );
+                    .map_err(|e| crate::gpu::GpuError::Readback(e.to_string()))?;
+                best = best.min(t.elapsed().as_secs_f64());
             }
-        }
+            Ok(best)
+        };
+        let mut labels: Vec<&str> = Vec::new();
         for d in plan {
-            let t = std::time::Instant::now();
-            ops::submit(gpu, &[d]);
-            gpu.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| crate::gpu::GpuError::Readback(e.to_string()))?;
-            let s = t.elapsed().as_secs_f64();
-            match totals.iter_mut().find(|(l, _, _)| *l == d.label) {
-                Some(e) => {
-                    e.1 += s;
-                    e.2 += 1;
-                }
-                None => totals.push((d.label.clone(), s, 1)),
+            if !labels.contains(&d.label.as_str()) {
+                labels.push(&d.label);
             }
         }
+        let mut ops = Vec::new();
+        for label in labels {
+            let kind: Vec<&Dispatch> = plan.iter().filter(|d| d.label == label).collect();
+            ops.push((label.to_string(), fastest(&kind)?, kind.len()));
+        }
+        ops.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let step_s = fastest(&plan.iter().collect::<Vec<_>>())?;
         self.pos += n;
-        totals.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(totals)
+        Ok(StepProfile { ops, step_s })
     }
 
     /// Feeds prompt tokens (appending to the cache) and returns the greedy next token.

@@ -6,7 +6,7 @@ pub mod llama;
 pub mod sampling;
 
 pub use config::LlamaConfig;
-pub use llama::{Model, ModelOptions, Numerics};
+pub use llama::{Model, ModelOptions, Numerics, StepProfile};
 pub use sampling::{GpuSampleParams, Sampler, SamplingParams, TOP_K_MAX};
 
 use crate::gguf::GgufError;

@@ -506,22 +506,43 @@ impl Geometry {
     }
 }
 
-/// Every compiled pipeline, built once per device.
+/// Pipelines compiled when first planned, by key: a model plans only some of the weight
+/// kernels' variants (the mat-vec or the one-token tile, f32 or q8-packed activations), and a
+/// browser compiles every pipeline again on each page load.
+struct Lazy<K>(Mutex<HashMap<K, wgpu::ComputePipeline>>);
+
+impl<K: std::hash::Hash + Eq> Lazy<K> {
+    fn new() -> Self {
+        Lazy(Mutex::new(HashMap::new()))
+    }
+
+    fn get(&self, key: K, build: impl FnOnce() -> wgpu::ComputePipeline) -> wgpu::ComputePipeline {
+        self.0
+            .lock()
+            .unwrap()
+            .entry(key)
+            .or_insert_with(build)
+            .clone()
+    }
+}
+
+/// The pipelines of one device: the small ops' built at once, the weight kernels' and the
+/// generated attention kernel's when first planned.
 pub struct Kernels {
-    mat_vec: HashMap<GgmlDType, wgpu::ComputePipeline>,
+    /// The weight types these kernels may be asked for.
+    dtypes: Vec<GgmlDType>,
+    mat_vec: Lazy<GgmlDType>,
     /// Keyed by (type, tokens per thread): prefill tiles and one-token decode tiles.
-    mat_mat: HashMap<(GgmlDType, u32), wgpu::ComputePipeline>,
-    /// Tiles over q8-packed activations, keyed by (type, tokens per thread): compiled when
-    /// first planned, as only models with q8-activation types need them.
-    mat_mat_q8_packed: Mutex<HashMap<(GgmlDType, u32), wgpu::ComputePipeline>>,
-    get_rows: HashMap<GgmlDType, wgpu::ComputePipeline>,
+    mat_mat: Lazy<(GgmlDType, u32)>,
+    /// Tiles over q8-packed activations, keyed by (type, tokens per thread).
+    mat_mat_q8_packed: Lazy<(GgmlDType, u32)>,
+    get_rows: Lazy<GgmlDType>,
     rms_norm: wgpu::ComputePipeline,
     rope: wgpu::ComputePipeline,
     kv_write: wgpu::ComputePipeline,
     attention: wgpu::ComputePipeline,
-    /// Keyed by (head dim, rows per invocation): generated per model shape, compiled when
-    /// first planned.
-    attention_prefill: Mutex<HashMap<(u32, u32), wgpu::ComputePipeline>>,
+    /// Keyed by (head dim, rows per invocation): generated per model shape.
+    attention_prefill: Lazy<(u32, u32)>,
     residual_add: wgpu::ComputePipeline,
     swiglu: wgpu::ComputePipeline,
     argmax: wgpu::ComputePipeline,
@@ -551,8 +572,9 @@ fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputeP
 }
 
 impl Kernels {
-    /// Compiles the pipelines for the given weight types (plus everything type-independent),
-    /// with the geometry chosen for the adapter ([`Geometry::for_adapter`]).
+    /// Kernels for weights of the given types (their pipelines compile when first planned; the
+    /// type-independent ones now), with the geometry chosen for the adapter
+    /// ([`Geometry::for_adapter`]).
     pub fn new(gpu: &Gpu, dtypes: &[GgmlDType]) -> Kernels {
         Self::with_geometry(gpu, dtypes, Geometry::for_adapter(gpu))
     }
@@ -570,55 +592,13 @@ impl Kernels {
             MAT_MAT_TOKENS.is_multiple_of(geometry.tokens_per_thread),
             "tokens per thread must divide {MAT_MAT_TOKENS}"
         );
-        let mut mat_vec = HashMap::new();
-        let mut mat_mat = HashMap::new();
-        let mut get_rows = HashMap::new();
-
-        for &dt in dtypes {
-            mat_vec.entry(dt).or_insert_with(|| {
-                pipeline(
-                    gpu,
-                    &format!("mat_vec_{dt}"),
-                    &compose(
-                        dt,
-                        threads_per_row,
-                        geometry.weights_in_textures,
-                        source::MAT_VEC,
-                    ),
-                    "mat_vec",
-                )
-            });
-            for tokens in [1, geometry.tokens_per_thread] {
-                mat_mat.entry((dt, tokens)).or_insert_with(|| {
-                    let skeleton = mat_mat_source(
-                        geometry.rows_per_thread,
-                        tokens,
-                        geometry.mat_mat_workgroup,
-                        false,
-                    );
-                    pipeline(
-                        gpu,
-                        &format!("mat_mat_{dt}"),
-                        &compose(dt, 1, geometry.weights_in_textures, &skeleton),
-                        "mat_mat",
-                    )
-                });
-            }
-            get_rows.entry(dt).or_insert_with(|| {
-                pipeline(
-                    gpu,
-                    &format!("get_rows_{dt}"),
-                    &compose(dt, 1, geometry.weights_in_textures, source::GET_ROWS),
-                    "get_rows",
-                )
-            });
-        }
         let with_numeric = |s: &str| format!("{}\n{s}", source::NUMERIC);
         Kernels {
-            mat_vec,
-            mat_mat,
-            mat_mat_q8_packed: Mutex::new(HashMap::new()),
-            get_rows,
+            dtypes: dtypes.to_vec(),
+            mat_vec: Lazy::new(),
+            mat_mat: Lazy::new(),
+            mat_mat_q8_packed: Lazy::new(),
+            get_rows: Lazy::new(),
             rms_norm: pipeline(gpu, "rms_norm", source::NORM, "rms_norm"),
             rope: pipeline(gpu, "rope", source::ROPE, "rope"),
             kv_write: pipeline(gpu, "kv_write", &with_numeric(source::KV_WRITE), "kv_write"),
@@ -628,7 +608,7 @@ impl Kernels {
                 &with_numeric(source::ATTENTION),
                 "attention",
             ),
-            attention_prefill: Mutex::new(HashMap::new()),
+            attention_prefill: Lazy::new(),
             residual_add: pipeline(gpu, "residual_add", source::ELEMENTWISE, "residual_add"),
             swiglu: pipeline(gpu, "swiglu", source::ELEMENTWISE, "swiglu"),
             argmax: pipeline(gpu, "argmax", source::ARGMAX, "argmax"),
@@ -653,6 +633,15 @@ impl Kernels {
     /// Every supported type.
     pub fn all(gpu: &Gpu) -> Kernels {
         Kernels::new(gpu, &GgmlDType::SUPPORTED)
+    }
+
+    #[track_caller]
+    fn check_type(&self, op: &str, dtype: GgmlDType) {
+        assert!(
+            self.dtypes.contains(&dtype),
+            "{op}: {dtype} is not among these kernels' types {:?}",
+            self.dtypes
+        );
     }
 
     /// A weight matrix holding `bytes` (GGUF layout), where these kernels read weights from.
@@ -840,14 +829,24 @@ impl Kernels {
             y_row0,
             _pad: [0; 2],
         };
-        let pipeline = self
-            .mat_vec
-            .get(&dtype)
-            .unwrap_or_else(|| panic!("mat_vec for {dtype} was not compiled"));
+        self.check_type("mat_vec", dtype);
+        let pipeline = self.mat_vec.get(dtype, || {
+            pipeline(
+                gpu,
+                &format!("mat_vec_{dtype}"),
+                &compose(
+                    dtype,
+                    self.geometry.threads_per_row,
+                    self.geometry.weights_in_textures,
+                    source::MAT_VEC,
+                ),
+                "mat_vec",
+            )
+        });
         self.with_weights(
             gpu,
             format!("mat_vec_{dtype}"),
-            pipeline,
+            &pipeline,
             w,
             &[x, y],
             bytemuck::bytes_of(&params),
@@ -880,11 +879,17 @@ impl Kernels {
         } else {
             self.geometry.tokens_per_thread
         };
-        let pipeline = self
-            .mat_mat
-            .get(&(dtype, tokens))
-            .unwrap_or_else(|| panic!("mat_mat for {dtype} was not compiled"))
-            .clone();
+        self.check_type("mat_mat", dtype);
+        let g = self.geometry;
+        let pipeline = self.mat_mat.get((dtype, tokens), || {
+            let skeleton = mat_mat_source(g.rows_per_thread, tokens, g.mat_mat_workgroup, false);
+            pipeline(
+                gpu,
+                &format!("mat_mat_{dtype}"),
+                &compose(dtype, 1, g.weights_in_textures, &skeleton),
+                "mat_mat",
+            )
+        });
         self.mat_mat_with(
             gpu, &pipeline, 0, dtype, w, x, y, rows, cols, batch, accumulate, out, step,
         )
@@ -919,22 +924,17 @@ impl Kernels {
         } else {
             self.geometry.tokens_per_thread
         };
-        let pipeline = self
-            .mat_mat_q8_packed
-            .lock()
-            .unwrap()
-            .entry((dtype, tokens))
-            .or_insert_with(|| {
-                let g = self.geometry;
-                let skeleton = mat_mat_source(g.rows_per_thread, tokens, g.mat_mat_workgroup, true);
-                pipeline(
-                    gpu,
-                    &format!("mat_mat_q8_packed_{dtype}"),
-                    &compose(dtype, 1, g.weights_in_textures, &skeleton),
-                    "mat_mat",
-                )
-            })
-            .clone();
+        self.check_type("mat_mat_q8_packed", dtype);
+        let pipeline = self.mat_mat_q8_packed.get((dtype, tokens), || {
+            let g = self.geometry;
+            let skeleton = mat_mat_source(g.rows_per_thread, tokens, g.mat_mat_workgroup, true);
+            pipeline(
+                gpu,
+                &format!("mat_mat_q8_packed_{dtype}"),
+                &compose(dtype, 1, g.weights_in_textures, &skeleton),
+                "mat_mat",
+            )
+        });
         self.mat_mat_with(
             gpu,
             &pipeline,
@@ -1041,14 +1041,24 @@ impl Kernels {
             row0: rows.start,
             n_rows: rows.end - rows.start,
         };
-        let pipeline = self
-            .get_rows
-            .get(&dtype)
-            .unwrap_or_else(|| panic!("get_rows for {dtype} was not compiled"));
+        self.check_type("get_rows", dtype);
+        let pipeline = self.get_rows.get(dtype, || {
+            pipeline(
+                gpu,
+                &format!("get_rows_{dtype}"),
+                &compose(
+                    dtype,
+                    1,
+                    self.geometry.weights_in_textures,
+                    source::GET_ROWS,
+                ),
+                "get_rows",
+            )
+        });
         self.with_weights(
             gpu,
             format!("get_rows_{dtype}"),
-            pipeline,
+            &pipeline,
             w,
             &[tokens, out],
             bytemuck::bytes_of(&params),
@@ -1184,20 +1194,14 @@ impl Kernels {
                 [params.n_head, batch, 1],
             );
         }
-        let pipeline = self
-            .attention_prefill
-            .lock()
-            .unwrap()
-            .entry((params.head_dim, rows))
-            .or_insert_with(|| {
-                let source = format!(
-                    "{}\n{}",
-                    source::NUMERIC,
-                    attention_prefill_source(rows, params.head_dim, ATTENTION_PREFILL_WG)
-                );
-                pipeline(gpu, "attention_prefill", &source, "attention_prefill")
-            })
-            .clone();
+        let pipeline = self.attention_prefill.get((params.head_dim, rows), || {
+            let source = format!(
+                "{}\n{}",
+                source::NUMERIC,
+                attention_prefill_source(rows, params.head_dim, ATTENTION_PREFILL_WG)
+            );
+            pipeline(gpu, "attention_prefill", &source, "attention_prefill")
+        });
         let lanes = params.n_head * batch.div_ceil(rows);
         Self::with_step(
             gpu,

@@ -201,6 +201,14 @@ mod native {
         if let Some(id) = stop_text.and_then(|s| tokenizer.token_id(s)) {
             stop_ids.push(id);
         }
+        if args.bench {
+            // One untimed warm-up pass (a prefill step and a decode step), as the llama.cpp
+            // peer in `./x bench` gets: first dispatches pay one-off driver costs.
+            let warm = &prompt_ids[..prompt_ids.len().min(8)];
+            pollster::block_on(model.generate(warm, 2, &[], |_| true))
+                .map_err(|e| e.to_string())?;
+            model.reset();
+        }
         let t1 = Instant::now();
         let mut first_at = None;
         let mut text = String::new();

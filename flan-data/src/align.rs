@@ -167,10 +167,7 @@ mod tests {
     use crate::parse::{parse_bytes, ParseEvent};
 
     fn shipped(id: &str) -> Sample {
-        let path = format!(
-            "{}/../public/data/default.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = crate::public_path("data/default.jsonl");
         parse_bytes(&std::fs::read(path).unwrap())
             .into_iter()
             .find_map(|e| match e {

@@ -811,10 +811,7 @@ pub(crate) mod tests {
     use crate::parse::{parse_bytes, ParseEvent};
 
     pub(crate) fn real_rows(task: &str) -> Vec<Sample> {
-        let path = format!(
-            "{}/../public/data/sources/agentinstruct/{task}.sample.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = crate::public_path(&format!("data/sources/agentinstruct/{task}.sample.jsonl"));
         parse_bytes(&std::fs::read(path).unwrap())
             .into_iter()
             .filter_map(|e| match e {

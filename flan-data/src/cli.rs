@@ -149,7 +149,7 @@ pub fn run(raw: &[String]) -> CliResult<i32> {
 // IO helpers
 
 fn default_sources_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data/sources")
+    flan_data::public_path("data/sources")
 }
 
 /// Streams a file through the push parser in 1 MiB chunks.
@@ -650,9 +650,10 @@ fn cmd_build_default(raw: &[String]) -> CliResult<i32> {
         .collect::<CliResult<Vec<_>>>()?;
     let src = SourceFiles::from_files(files).map_err(|e| e.to_string())?;
     let build = build_default(&src, args.seed()?).map_err(|e| e.to_string())?;
-    let out_path = args.opt("out").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data/default.jsonl")
-    });
+    let out_path = args
+        .opt("out")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| flan_data::public_path("data/default.jsonl"));
     let mut text = String::new();
     for r in &build.rows {
         text.push_str(&r.to_json_line());

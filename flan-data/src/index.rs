@@ -548,10 +548,7 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, FlanError> {
 #[cfg(test)]
 pub(crate) fn shipped_dataset() -> Dataset {
     use crate::parse::{parse_bytes, ParseEvent};
-    let path = format!(
-        "{}/../public/data/default.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = crate::public_path("data/default.jsonl");
     let mut ds = Dataset::new();
     for e in parse_bytes(&std::fs::read(path).unwrap()) {
         if let ParseEvent::Sample { sample, .. } = e {
@@ -572,10 +569,7 @@ pub(crate) mod tests {
         let mut ds = Dataset::new();
         for task in ["os", "db", "alfworld", "webshop", "kg", "mind2web"] {
             let name = format!("agentinstruct/{task}.sample.jsonl");
-            let path = format!(
-                "{}/../public/data/sources/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
+            let path = crate::public_path(&format!("data/sources/{name}"));
             for e in parse_bytes(&std::fs::read(path).unwrap()) {
                 if let ParseEvent::Sample { sample, .. } = e {
                     ds.push(sample, &name);

@@ -90,3 +90,14 @@ pub use published::{build_default, SourceFiles, PUBLISHED_FILES};
 pub use query::{FacetKind, Query};
 pub use stats::Stats;
 pub use store::{SampleRef, SampleStore, TurnRef};
+
+/// `rel` inside the repository's `public/` directory (the shipped data), for tests and the
+/// CLI's defaults. The crate directory comes from the `CARGO_MANIFEST_DIR` cargo sets when it
+/// runs a test or `cargo run`, before the compile-time one: a build cached from a checkout at
+/// another path (Cargo reuses it for a moved workspace) would bake in that checkout's path.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn public_path(rel: &str) -> std::path::PathBuf {
+    let crate_dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&crate_dir).join("../public").join(rel)
+}

@@ -489,10 +489,7 @@ mod tests {
     use super::*;
 
     fn real(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/../public/data/sources/agentinstruct/{name}.sample.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = crate::public_path(&format!("data/sources/agentinstruct/{name}.sample.jsonl"));
         std::fs::read(path).unwrap()
     }
 

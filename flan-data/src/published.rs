@@ -180,7 +180,7 @@ pub(crate) mod tests {
         let files = SourceFiles::PATHS
             .iter()
             .map(|p| {
-                let path = format!("{}/../public/data/sources/{p}", env!("CARGO_MANIFEST_DIR"));
+                let path = crate::public_path(&format!("data/sources/{p}"));
                 (p.to_string(), std::fs::read(path).unwrap())
             })
             .collect();

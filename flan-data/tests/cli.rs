@@ -4,7 +4,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn repo(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+    // The crate directory cargo passes at run time: a cached build may come from a checkout
+    // at another path.
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join(rel)
 }
 
 fn run(args: &[&str]) -> Output {

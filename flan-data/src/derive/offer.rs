@@ -150,10 +150,7 @@ mod tests {
     #[test]
     fn derived_in_the_browser_equals_the_shipped_derived_rows() {
         let ds = shipped();
-        let path = format!(
-            "{}/../public/data/{TOOLBENCH_ANSWERS_PATH}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = crate::public_path(&format!("data/{TOOLBENCH_ANSWERS_PATH}"));
         let answers = std::fs::read_to_string(path).unwrap();
         let [react, decomposed] =
             toolbench_rows(&answers, "toolbench_G1_answer_10", BROWSER_SEED).unwrap();

@@ -407,11 +407,8 @@ pub fn query_from_row(sample: &Sample) -> Option<ToolbenchQuery> {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn source_path(rel: &str) -> String {
-        format!(
-            "{}/../public/data/sources/{rel}",
-            env!("CARGO_MANIFEST_DIR")
-        )
+    pub(crate) fn source_path(rel: &str) -> std::path::PathBuf {
+        crate::public_path(&format!("data/sources/{rel}"))
     }
 
     pub(crate) fn toolbench_answers() -> Vec<ToolbenchAnswer> {

@@ -553,6 +553,16 @@ pub struct Kernels {
     pub geometry: Geometry,
 }
 
+/// A dispatch's uniform parameters, written once when it is planned.
+fn params_buffer(gpu: &Gpu, label: &str, params: &[u8]) -> wgpu::Buffer {
+    gpu.device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: params,
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+}
+
 fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgpu::ComputePipeline {
     let module = gpu
         .device
@@ -657,13 +667,7 @@ impl Kernels {
         params: &[u8],
         workgroups: [u32; 3],
     ) -> Dispatch {
-        let params = gpu
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(&label),
-                contents: params,
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
+        let params = params_buffer(gpu, &label, params);
         Self::dispatch_with(gpu, label, pipeline, buffers, &params, None, workgroups)
     }
 
@@ -701,13 +705,7 @@ impl Kernels {
             if w.is_texture() { "texture" } else { "buffer" },
             if w.is_texture() { "buffer" } else { "texture" },
         );
-        let params = gpu
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(&label),
-                contents: params,
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
+        let params = params_buffer(gpu, &label, params);
         let resources = std::iter::once(w.binding())
             .chain(buffers.iter().map(|b| b.as_entire_binding()))
             .collect();
@@ -764,13 +762,7 @@ impl Kernels {
         step: &wgpu::Buffer,
         workgroups: [u32; 3],
     ) -> Dispatch {
-        let params = gpu
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(&label),
-                contents: params,
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
+        let params = params_buffer(gpu, &label, params);
         Self::dispatch_with(
             gpu,
             label,

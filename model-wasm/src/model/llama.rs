@@ -294,7 +294,7 @@ async fn upload<S: ByteSource>(
     } else {
         rows_per_part(rows, row_bytes, limit).ok_or_else(too_large)?
     };
-    let parts = (0..rows.div_ceil(per_part))
+    let mut parts = (0..rows.div_ceil(per_part))
         .map(|i| {
             let first_row = i * per_part;
             let part_rows = per_part.min(rows - first_row);
@@ -307,7 +307,6 @@ async fn upload<S: ByteSource>(
         })
         .collect::<Vec<_>>();
     let part_bytes = per_part * row_bytes;
-    let mut parts = parts;
     content
         .read_tensor_chunked(source, info, chunk, |mut offset, mut bytes| {
             // A piece may straddle parts: write each part its share.

@@ -866,24 +866,8 @@ impl Kernels {
         out: OutRows,
         step: &wgpu::Buffer,
     ) -> Dispatch {
-        let tokens = if batch == 1 {
-            1
-        } else {
-            self.geometry.tokens_per_thread
-        };
-        self.check_type("mat_mat", dtype);
-        let g = self.geometry;
-        let pipeline = self.mat_mat.get((dtype, tokens), || {
-            let skeleton = mat_mat_source(g.rows_per_thread, tokens, g.mat_mat_workgroup, false);
-            pipeline(
-                gpu,
-                &format!("mat_mat_{dtype}"),
-                &compose(dtype, 1, g.weights_in_textures, &skeleton),
-                "mat_mat",
-            )
-        });
         self.mat_mat_with(
-            gpu, &pipeline, 0, dtype, w, x, y, rows, cols, batch, accumulate, out, step,
+            gpu, false, dtype, w, x, y, rows, cols, batch, accumulate, out, step,
         )
     }
 
@@ -911,36 +895,8 @@ impl Kernels {
             cols.is_multiple_of(UNIT),
             "mat_mat_q8_packed: cols {cols} is not a multiple of 32"
         );
-        let tokens = if batch == 1 {
-            1
-        } else {
-            self.geometry.tokens_per_thread
-        };
-        self.check_type("mat_mat_q8_packed", dtype);
-        let pipeline = self.mat_mat_q8_packed.get((dtype, tokens), || {
-            let g = self.geometry;
-            let skeleton = mat_mat_source(g.rows_per_thread, tokens, g.mat_mat_workgroup, true);
-            pipeline(
-                gpu,
-                &format!("mat_mat_q8_packed_{dtype}"),
-                &compose(dtype, 1, g.weights_in_textures, &skeleton),
-                "mat_mat",
-            )
-        });
         self.mat_mat_with(
-            gpu,
-            &pipeline,
-            batch * cols / 16,
-            dtype,
-            w,
-            x,
-            y,
-            rows,
-            cols,
-            batch,
-            accumulate,
-            out,
-            step,
+            gpu, true, dtype, w, x, y, rows, cols, batch, accumulate, out, step,
         )
     }
 
@@ -949,8 +905,7 @@ impl Kernels {
     fn mat_mat_with(
         &self,
         gpu: &Gpu,
-        pipeline: &wgpu::ComputePipeline,
-        x_scales: u32,
+        q8_packed: bool,
         dtype: GgmlDType,
         w: &WeightResource,
         x: &wgpu::Buffer,
@@ -976,6 +931,28 @@ impl Kernels {
         } else {
             self.geometry.tokens_per_thread
         };
+        let (label, tiles) = if q8_packed {
+            (
+                format!("mat_mat_q8_packed_{dtype}"),
+                &self.mat_mat_q8_packed,
+            )
+        } else {
+            (format!("mat_mat_{dtype}"), &self.mat_mat)
+        };
+        self.check_type(&label, dtype);
+        let g = self.geometry;
+        let pipeline = tiles.get((dtype, tokens), || {
+            let skeleton =
+                mat_mat_source(g.rows_per_thread, tokens, g.mat_mat_workgroup, q8_packed);
+            pipeline(
+                gpu,
+                &label,
+                &compose(dtype, 1, g.weights_in_textures, &skeleton),
+                "mat_mat",
+            )
+        });
+        // q8-packed activations: their scales start after the batch's bytes, in vec4s.
+        let x_scales = if q8_packed { batch * cols / 16 } else { 0 };
         let groups = rows.div_ceil(self.geometry.mat_mat_workgroup * self.geometry.rows_per_thread);
         assert!(groups <= MAX_WORKGROUPS_PER_DIM, "mat_mat: {rows} rows");
         let params = MatMatParams {
@@ -988,15 +965,10 @@ impl Kernels {
             x_scales,
             _pad: 0,
         };
-        let label = if x_scales > 0 {
-            format!("mat_mat_q8_packed_{dtype}")
-        } else {
-            format!("mat_mat_{dtype}")
-        };
         self.with_weights(
             gpu,
             label,
-            pipeline,
+            &pipeline,
             w,
             &[x, y],
             bytemuck::bytes_of(&params),

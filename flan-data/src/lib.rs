@@ -75,7 +75,7 @@ pub mod store;
 pub use align::{align, AlignedRow, RowKind};
 pub use annotate::{
     content_hash, content_hash_of, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit,
-    SampleLabel, SpanLabel, Step, TurnAnnotation, TurnLabel,
+    SampleLabel, SpanLabel, TurnAnnotation, TurnLabel, UndoStep,
 };
 pub use array_split::{ArraySplitter, SplitEvent};
 pub use classify::{classify, classify_codes, SampleClass, Tagged, TurnClass};

@@ -10,7 +10,9 @@ use crate::codes::Capability;
 
 /// Identity of an annotated sample: which dataset (file / source name) and which row id.
 /// The content hash is kept in the [`Annotation`], not in the key, so an edited sample keeps
-/// its annotation and is shown as [`AnnotationStatus::Changed`](super::AnnotationStatus::Changed).
+/// its annotation and is shown as [`AnnotationStatus::Changed`].
+///
+/// [`AnnotationStatus::Changed`]: super::AnnotationStatus::Changed
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AnnotationKey {
     pub dataset: String,
@@ -43,7 +45,9 @@ impl AnnotationKey {
 pub struct TurnAnnotation {
     #[serde(default)]
     pub label: Option<TurnLabel>,
-    /// Capability correction; written with the [`Code`](crate::codes::Code) names (`"instruction"`, ...).
+    /// Capability correction; written with the [`Code`] names (`"instruction"`, ...).
+    ///
+    /// [`Code`]: crate::codes::Code
     #[serde(default, with = "opt_capability")]
     pub capability: Option<Capability>,
 }
@@ -58,7 +62,9 @@ impl TurnAnnotation {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Annotation {
     pub key: AnnotationKey,
-    /// [`content_hash`](super::content_hash) of the sample when the annotation was last edited.
+    /// [`content_hash`] of the sample when the annotation was last edited.
+    ///
+    /// [`content_hash`]: super::content_hash
     pub content_hash: String,
     #[serde(default)]
     pub label: Option<SampleLabel>,
@@ -189,7 +195,9 @@ pub(super) fn apply_edit(a: &mut Annotation, edit: Edit) {
     }
 }
 
-/// Serde for `Option<Capability>` by its [`Code`](crate::codes::Code) name (`"instruction"`, not the variant name).
+/// Serde for `Option<Capability>` by its [`Code`] name (`"instruction"`, not the variant name).
+///
+/// [`Code`]: crate::codes::Code
 mod opt_capability {
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -1,5 +1,7 @@
-//! The three exports: annotations alone (read back by [`parse_import`](super::parse_import)),
+//! The three exports: annotations alone (read back by [`parse_import`]),
 //! annotated samples joined with their annotation, and accepted samples as training rows.
+//!
+//! [`parse_import`]: super::parse_import
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -34,7 +36,9 @@ fn push_line(out: &mut String, value: &Value) {
 
 /// All annotations, sorted by key, one line each:
 /// `{"type":"agent-flan-annotation","version":1,"key":{"dataset","id"},"content_hash",
-/// "label","note","turns","spans","updated_ms"}`. Read back by [`parse_import`](super::parse_import).
+/// "label","note","turns","spans","updated_ms"}`. Read back by [`parse_import`].
+///
+/// [`parse_import`]: super::parse_import
 pub fn export_annotations(a: &Annotations) -> String {
     let mut out = String::new();
     for annotation in a.iter() {

@@ -16,7 +16,7 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// Content fingerprint of a sample: 16 lowercase hex digits of 64-bit FNV-1a over the
 /// conversation's canonical roles, `loss` flags and contents (each content length-prefixed,
 /// so no two conversations share an encoding). The id is not included (it is in the
-/// [`AnnotationKey`](super::AnnotationKey)); nor are spellings of roles, `source` or unknown keys, which do not change
+/// [`AnnotationKey`]); nor are spellings of roles, `source` or unknown keys, which do not change
 /// what a model is trained on.
 ///
 /// Why FNV and not SHA-256: this detects edits, it is not a security boundary, and a SHA
@@ -24,6 +24,8 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// hash is only ever compared with the hash of the *same key's* earlier content, so a changed
 /// sample goes unnoticed with probability 2⁻⁶⁴; collisions between different samples are
 /// harmless (keys differ). It is not resistant to deliberately crafted collisions.
+///
+/// [`AnnotationKey`]: super::AnnotationKey
 pub fn content_hash(sample: &Sample) -> String {
     hash_turns(
         sample.conversation.len(),

@@ -1,4 +1,6 @@
-//! Validated import of an [`export_annotations`](super::export_annotations) file.
+//! Validated import of an [`export_annotations`] file.
+//!
+//! [`export_annotations`]: super::export_annotations
 
 use std::collections::BTreeMap;
 
@@ -36,13 +38,15 @@ pub struct Conflict {
     pub theirs: Annotation,
 }
 
-/// Validates an [`export_annotations`](super::export_annotations) file line by line against `existing`. Blank lines are
+/// Validates an [`export_annotations`] file line by line against `existing`. Blank lines are
 /// skipped; a UTF-8 BOM and CRLF line ends are accepted. A line is bad when it is not UTF-8,
 /// not JSON, not an object, has a wrong `type` or `version`, a missing / mistyped / unknown
 /// field, an unknown label or capability name, a malformed content hash or turn index, an
 /// invalid, duplicate or out-of-order span, carries nothing, or repeats an earlier line's key.
 /// A valid annotation equal to the stored one (all but `updated_ms`) is skipped, one that
 /// differs is a [`Conflict`], one for a new key goes in [`ImportReport::annotations`].
+///
+/// [`export_annotations`]: super::export_annotations
 pub fn parse_import(bytes: &[u8], existing: &Annotations) -> ImportReport {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut report = ImportReport::default();
@@ -86,7 +90,9 @@ pub fn parse_import(bytes: &[u8], existing: &Annotations) -> ImportReport {
     report
 }
 
-/// Parses and validates one line of an [`export_annotations`](super::export_annotations) file.
+/// Parses and validates one line of an [`export_annotations`] file.
+///
+/// [`export_annotations`]: super::export_annotations
 pub fn annotation_from_line(line: &[u8]) -> Result<Annotation, FlanError> {
     let text = std::str::from_utf8(line).map_err(|e| FlanError::InvalidUtf8 {
         byte_offset: e.valid_up_to(),

@@ -7,15 +7,20 @@
 //!   [`AnnotationStatus::Changed`];
 //! * [`Annotations`]: the in-memory store. Every mutation ([`Annotations::apply`],
 //!   [`undo`](Annotations::undo), [`redo`](Annotations::redo), [`clear`](Annotations::clear),
-//!   [`merge`](Annotations::merge)) returns an [`UndoStep`] whose [`UndoStep::after`] is exactly what the
-//!   caller must write to storage (IndexedDB) in one transaction. Annotations that become empty
-//!   are removed, so storage never holds empty records;
+//!   [`merge`](Annotations::merge)) returns an [`UndoStep`] whose [`UndoStep::after`] is
+//!   exactly what the caller must write to storage (IndexedDB) in one transaction. Annotations
+//!   that become empty are removed, so storage never holds empty records;
 //! * export: [`export_annotations`], [`export_samples_with_annotations`], [`export_accepted`]
 //!   (deterministic, sorted by key, one JSON object per line);
 //! * import: [`parse_import`] validates an [`export_annotations`] file line by line into new
-//!   annotations, [`BadLine`](crate::parse::BadLine)s and [`Conflict`]s with what is already stored.
+//!   annotations, [`BadLine`]s and [`Conflict`]s with what is already stored.
 //!
 //! Like the rest of the crate this module has no clock, IO or threads: times are passed in.
+//!
+//! One file per concern, all re-exported here: `labels` (the label and status vocabularies),
+//! `annotation` (the record, its key and the edits), `spans` (span labels and the mapping from
+//! a page selection to char offsets), `fingerprint` ([`content_hash`]), `history` (undo / redo),
+//! `store` ([`Annotations`]), `export` and `import`.
 //!
 //! ```
 //! use flan_data::annotate::{content_hash, AnnotationKey, AnnotationStatus, Annotations, Edit, SampleLabel};
@@ -34,6 +39,8 @@
 //! assert_eq!(inverse.after()[0].1, None); // persist: one delete
 //! assert_eq!(store.status(&key, &hash), AnnotationStatus::Unlabelled);
 //! ```
+//!
+//! [`BadLine`]: crate::parse::BadLine
 
 mod annotation;
 mod export;

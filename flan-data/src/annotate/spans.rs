@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 /// of the turn's content, `end` exclusive; `text` is the selected text, kept so the span still
 /// reads correctly if the sample changes.
 ///
-/// Spans of an [`Annotation`](super::Annotation) are kept sorted by this type's `Ord` (turn, start, end, text,
+/// Spans of an [`Annotation`] are kept sorted by this type's `Ord` (turn, start, end, text,
 /// label) and without duplicates.
+///
+/// [`Annotation`]: super::Annotation
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SpanLabel {
     pub turn: usize,
@@ -42,7 +44,10 @@ impl SpanLabel {
     }
 
     /// Checks the span on its own: non-empty range, `text` as long as the range, non-empty
-    /// label. [`Annotations::apply`](super::Annotations::apply) ignores spans that fail; [`parse_import`](super::parse_import) reports them.
+    /// label. [`Annotations::apply`] ignores spans that fail; [`parse_import`] reports them.
+    ///
+    /// [`Annotations::apply`]: super::Annotations::apply
+    /// [`parse_import`]: super::parse_import
     pub fn validate(&self) -> Result<(), String> {
         if self.end <= self.start {
             return Err(format!(

@@ -146,7 +146,9 @@ impl Annotations {
         self.history.can_redo()
     }
 
-    /// Number of steps that can be undone (at most [`HISTORY_LIMIT`](super::HISTORY_LIMIT)).
+    /// Number of steps that can be undone (at most [`HISTORY_LIMIT`]).
+    ///
+    /// [`HISTORY_LIMIT`]: super::HISTORY_LIMIT
     pub fn undo_len(&self) -> usize {
         self.history.undo_len()
     }
@@ -170,10 +172,12 @@ impl Annotations {
         self.commit(originals, |a, b| a == b)
     }
 
-    /// Writes `incoming` (from [`parse_import`](super::parse_import): its new annotations plus the conflicts the
+    /// Writes `incoming` (from [`parse_import`]: its new annotations plus the conflicts the
     /// user chose to take) over the keys they name, as one undoable step. Incoming annotations
     /// keep their own `updated_ms` (so export → import round-trips byte-for-byte); `now_ms`
     /// only replaces a non-finite one. An empty incoming annotation deletes its key.
+    ///
+    /// [`parse_import`]: super::parse_import
     pub fn merge(&mut self, incoming: Vec<Annotation>, now_ms: f64) -> Option<UndoStep> {
         let mut originals: BTreeMap<AnnotationKey, Option<Annotation>> = BTreeMap::new();
         for mut a in incoming {

@@ -1,4 +1,4 @@
-//! Annotation of samples (issue 5): labels per sample, per turn and per span of text, with
+//! Annotation of samples: labels per sample, per turn and per span of text, with
 //! undo / redo, change detection, JSONL export and validated import.
 //!
 //! * [`Annotation`]: everything a user said about one sample, keyed by [`AnnotationKey`]

@@ -10,10 +10,10 @@
 //! * [`query`]: [`Query`] and its URL form;
 //! * [`stats`]: histograms and capability mix for the Stats view;
 //! * [`align`](mod@align): pairs two conversations' turns by meaning for the Compare view;
-//! * [`derive`](mod@derive): AgentInstruct / ToolBench → ReAct, T-FLAN, negatives, rebalancing (issue 8);
+//! * [`derive`](mod@derive): AgentInstruct / ToolBench → ReAct, T-FLAN, negatives, rebalancing;
 //! * [`published`]: the 7 published files and the default dataset builder;
 //! * [`codes`]: the facet value enums with stable `u8` codes and URL names;
-//! * [`annotate`]: sample / turn / span labels with undo, change detection, export and import (issue 5);
+//! * [`annotate`]: sample / turn / span labels with undo, change detection, export and import;
 //!
 //! The library does no file IO and uses no threads or clocks, so it builds for
 //! `wasm32-unknown-unknown`; the CLI (`src/main.rs`, `src/cli.rs`) does the IO natively.
@@ -75,7 +75,7 @@ pub mod store;
 pub use align::{align, AlignedRow, RowKind};
 pub use annotate::{
     content_hash, content_hash_of, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit,
-    SampleLabel, SpanLabel, Step, TurnAnnotation, TurnLabel,
+    SampleLabel, SpanLabel, TurnAnnotation, TurnLabel, UndoStep,
 };
 pub use array_split::{ArraySplitter, SplitEvent};
 pub use classify::{classify, classify_codes, SampleClass, Tagged, TurnClass};

@@ -217,8 +217,9 @@ pub(crate) mod tests {
         assert!(neg[Negative::IrrelevantTools as usize] > 0);
         assert!(all.counts[&FacetKind::Format][Format::Tflan as usize] > 20);
         assert!(all.counts[&FacetKind::Loss][0] > 0);
-        assert_eq!(build.skipped.len(), 2 + 6, "{:?}", build.skipped); // 2 without messages, 4 give_up + 2 again in react
-                                                                       // Ids are unique.
+        // 2 without messages, 4 give_up + 2 again in react.
+        assert_eq!(build.skipped.len(), 2 + 6, "{:?}", build.skipped);
+        // Ids are unique.
         let mut ids: Vec<_> = build.rows.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();

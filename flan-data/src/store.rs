@@ -1,10 +1,10 @@
 //! [`SampleStore`]: the loaded rows, kept compactly so a million of them fit in a browser tab.
 //!
-//! A wasm32 page has at most 4 GiB of memory, and a million generated rows are 2.3 GB of JSON.
+//! A wasm32 page has at most 4 GiB of memory, and a million rows are gigabytes of JSON.
 //! Holding them as [`Sample`]s (a `String` per turn, a JSON map per row) plus a lowercased
-//! search copy needed about twice that. Here every turn's text is stored once, in large chunks
-//! that never move (a growing 2 GB `Vec` would need 4 GB while it reallocates), and each turn
-//! is a 12-byte record. [`SampleStore::get`] rebuilds a [`Sample`] on demand (the sample view,
+//! search copy would take about twice the JSON's size. Here every turn's text is stored once,
+//! in large chunks that never move (a growing 2 GB `Vec` would need 4 GB while it
+//! reallocates), and each turn is a 12-byte record. [`SampleStore::get`] rebuilds a [`Sample`] on demand (the sample view,
 //! export, derivation); [`SampleRef`] reads turns in place (search, stats, hashing).
 //!
 //! Layout: the turns of one sample lie back to back in one chunk, separated by [`TURN_SEP`], so

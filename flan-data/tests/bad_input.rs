@@ -165,8 +165,8 @@ fn a_10_mb_line_over_the_line_limit_is_skipped_without_buffering_it() {
 
 #[test]
 fn overlong_crlf_line_length_does_not_depend_on_chunking() {
-    // tools/fuzz (jsonl): a CRLF line over the limit was reported one byte longer when it
-    // spanned chunks (the `\r` counted) than when it arrived whole.
+    // The `\r` of a CRLF line end is not part of the line, whether or not it arrives in the
+    // same chunk as the `\n`, so an over-limit line reports the same length either way.
     let _g = lock();
     let mut input = vec![b'x'; 300];
     input.extend_from_slice(b"\r\n{\"x\":1}\n");

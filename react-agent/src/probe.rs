@@ -4,7 +4,7 @@
 //! that were offered is a wrong call.
 
 use flan_data::classify::offered_tools;
-use flan_data::derive::react::Step;
+use flan_data::derive::react::ReactStep;
 use flan_data::{Role, Turn};
 use serde::Serialize;
 
@@ -23,7 +23,7 @@ pub enum Verdict {
 
 /// Judges the model's reply to a negative sample's system prompt and first user turn.
 pub fn judge(system_prompt: &str, output: &str) -> Verdict {
-    let step = Step::from_turn(&Turn::new(Role::Assistant, cut_at_stop(output)));
+    let step = ReactStep::from_turn(&Turn::new(Role::Assistant, cut_at_stop(output)));
     match step.action {
         Some((name, _)) if !name.trim().is_empty() && step.final_answer.is_none() => {
             let name = name.trim().to_string();

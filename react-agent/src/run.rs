@@ -1,6 +1,6 @@
 //! One agent run: the conversation so far, and what each model step did.
 
-use flan_data::derive::react::{system_prompt, Step};
+use flan_data::derive::react::{system_prompt, ReactStep};
 use flan_data::{Role, Turn};
 use serde::Serialize;
 
@@ -84,7 +84,7 @@ impl AgentRun {
             return Next::Finished;
         }
         let raw = cut_at_stop(output).trim().to_string();
-        let step = Step::from_turn(&Turn::new(Role::Assistant, raw.clone()));
+        let step = ReactStep::from_turn(&Turn::new(Role::Assistant, raw.clone()));
         self.turns.push(Turn::new(Role::Assistant, raw.clone()));
         let thought = step.thought.clone();
         let kind = if let Some(answer) = step.final_answer.clone() {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use flan_data::annotate::{
-    content_hash_of, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, Step,
+    content_hash_of, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, UndoStep,
     STATUS_NAMES,
 };
 use leptos::prelude::*;
@@ -243,7 +243,7 @@ impl Labels {
 
     /// Updates the facet, then writes the step's results, with every change an earlier failed
     /// write left unsaved, in one IndexedDB transaction.
-    fn commit(self, store: Store, step: Step) {
+    fn commit(self, store: Store, step: UndoStep) {
         let keys: Vec<AnnotationKey> = step.after().into_iter().map(|(key, _)| key).collect();
         self.sync_keys(store, &keys);
         self.write(keys);

@@ -49,7 +49,7 @@ pub fn system_prompt(tools: &[Value]) -> String {
 
 /// One ReAct step as Lagent text.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Step {
+pub struct ReactStep {
     pub thought: String,
     pub action: Option<(String, String)>,
     pub final_answer: Option<String>,
@@ -57,7 +57,7 @@ pub struct Step {
     pub plain: String,
 }
 
-impl Step {
+impl ReactStep {
     /// Renders the step with Lagent's strings, one per line.
     pub fn to_lagent(&self) -> String {
         let mut lines = Vec::new();
@@ -80,8 +80,8 @@ impl Step {
     }
 
     /// Reads a step back from an assistant turn (Lagent or AgentInstruct syntax).
-    pub fn from_turn(turn: &Turn) -> Step {
-        let mut step = Step::default();
+    pub fn from_turn(turn: &Turn) -> ReactStep {
+        let mut step = ReactStep::default();
         let mut early_input = String::new();
         let parts = turn_parts(turn);
         for (i, p) in parts.iter().enumerate() {
@@ -132,7 +132,7 @@ pub fn agentinstruct_react(row: &Sample) -> Sample {
             if t.role != Role::Assistant {
                 return Turn::new(t.role, t.content.clone()).with_loss(false);
             }
-            Turn::new(Role::Assistant, Step::from_turn(t).to_lagent()).with_loss(true)
+            Turn::new(Role::Assistant, ReactStep::from_turn(t).to_lagent()).with_loss(true)
         })
         .collect();
     let mut out = Sample::new(format!("{}:react", row.id), conversation);
@@ -185,9 +185,9 @@ pub fn toolbench_react(answer: &ToolbenchAnswer) -> Result<Sample, FlanError> {
                     Some(v) => v.to_string(),
                     None => String::new(),
                 };
-                let mut step = Step {
+                let mut step = ReactStep {
                     thought: std::mem::take(&mut pending_thought),
-                    ..Step::default()
+                    ..ReactStep::default()
                 };
                 if name == "Finish" {
                     let parsed: Value = serde_json::from_str(&args).unwrap_or(Value::Null);

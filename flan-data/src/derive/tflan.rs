@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use super::react::Step;
+use super::react::ReactStep;
 use super::{mark_derived, Rng, Rule};
 use crate::codes::{Capability, Code};
 use crate::model::{Role, Sample, Turn};
@@ -70,7 +70,7 @@ pub fn tflan(react_row: &Sample, seed: u64) -> Sample {
             out.push(t);
             continue;
         }
-        let step = Step::from_turn(turn);
+        let step = ReactStep::from_turn(turn);
         let mut answered = false;
         let mut answer = |out: &mut Vec<Turn>, question: Option<String>, turn: Turn| {
             if answered {

@@ -12,7 +12,10 @@ use super::sampling::{GpuSampleParams, Sampler, TOP_K_MAX};
 use super::{LlamaConfig, ModelError};
 use crate::gguf::{ByteSource, Content, TensorInfo};
 use crate::gpu::Gpu;
-use crate::ops::{self, AttentionParams, Dispatch, Kernels, Step, WeightResource, WeightUpload};
+use crate::ops::{
+    self, AttentionBuffers, AttentionParams, Batch, Dispatch, Kernels, Kv, KvWriteParams, MatMul,
+    OutRows, RmsNormParams, RopeParams, Step, WeightResource, WeightUpload,
+};
 use crate::quant::GgmlDType;
 
 /// Knobs fixed at load time.
@@ -894,6 +897,11 @@ impl Planner<'_> {
         self.act.rows
     }
 
+    /// The token rows planned for, with the step uniform that says how many run.
+    fn rows(&self) -> Batch<'_> {
+        Batch::new(self.act.rows, self.step)
+    }
+
     /// x = embed(tokens); for each layer { x += attention(rms_norm(x)); x += ffn(rms_norm(x)) }
     fn layers(&self, w: &Weights) -> Vec<Dispatch> {
         let (a, c) = (self.act, self.config);
@@ -904,14 +912,15 @@ impl Planner<'_> {
             .map(|part| {
                 self.kernels.get_rows(
                     self.gpu,
-                    w.token_embd.dtype,
-                    &part.res,
-                    self.tokens,
-                    &a.x,
-                    c.dim,
-                    self.batch(),
-                    part.first_row..part.first_row + part.rows,
-                    self.step,
+                    ops::GetRows {
+                        dtype: w.token_embd.dtype,
+                        table: &part.res,
+                        rows: part.first_row..part.first_row + part.rows,
+                        cols: c.dim,
+                        tokens: self.tokens,
+                        out: &a.x,
+                    },
+                    self.rows(),
                 )
             })
             .collect();
@@ -946,8 +955,7 @@ impl Planner<'_> {
             &self.act.x,
             weight.buf(),
             &self.act.h,
-            self.config.dim,
-            self.config.rms_eps,
+            RmsNormParams::new(self.config.dim, self.config.rms_eps),
             self.batch(),
         )
     }
@@ -979,48 +987,32 @@ impl Planner<'_> {
         plan.extend(self.linear(&layer.wq, &a.h, &a.h_q8, &a.q, false));
         plan.extend(self.linear(&layer.wk, &a.h, &a.h_q8, &a.k, false));
         plan.extend(self.linear(&layer.wv, &a.h, &a.h_q8, &a.v, false));
+        let rows = self.rows();
+        let cache = Kv {
+            k: &self.kv.k[l],
+            v: &self.kv.v[l],
+        };
+        let rope = |n_heads| RopeParams::new(n_heads, c.head_dim, c.n_rot, c.rope_freq_base);
         plan.extend([
-            k.rope(
-                self.gpu,
-                &a.q,
-                c.n_head,
-                c.head_dim,
-                c.n_rot,
-                c.rope_freq_base,
-                batch,
-                self.step,
-            ),
-            k.rope(
-                self.gpu,
-                &a.k,
-                c.n_kv_head,
-                c.head_dim,
-                c.n_rot,
-                c.rope_freq_base,
-                batch,
-                self.step,
-            ),
+            k.rope(self.gpu, &a.q, rope(c.n_head), rows),
+            k.rope(self.gpu, &a.k, rope(c.n_kv_head), rows),
             k.kv_write(
                 self.gpu,
-                &a.k,
-                &a.v,
-                &self.kv.k[l],
-                &self.kv.v[l],
-                c.kv_dim(),
-                f16,
-                batch,
-                self.step,
+                Kv { k: &a.k, v: &a.v },
+                cache,
+                KvWriteParams::new(c.kv_dim(), f16),
+                rows,
             ),
             k.attention(
                 self.gpu,
-                &a.q,
-                &self.kv.k[l],
-                &self.kv.v[l],
-                &a.scores,
-                &a.attn,
+                AttentionBuffers {
+                    q: &a.q,
+                    cache,
+                    scores: &a.scores,
+                    out: &a.attn,
+                },
                 params,
-                batch,
-                self.step,
+                rows,
             ),
         ]);
         plan.extend(self.quantize_for(&[&layer.wo], &a.attn, &a.attn_q8, c.dim * batch));
@@ -1086,41 +1078,18 @@ impl Planner<'_> {
         w.parts
             .iter()
             .map(|part| {
+                let m = MatMul::new(w.dtype, &part.res, input, y, part.rows, w.cols)
+                    .accumulate(accumulate)
+                    .out(OutRows {
+                        first: part.first_row,
+                        stride: w.rows,
+                    });
                 if self.batch() == 1 && !self.kernels.geometry.decode_with_mat_mat {
-                    self.kernels.mat_vec_into(
-                        self.gpu,
-                        w.dtype,
-                        &part.res,
-                        input,
-                        y,
-                        part.rows,
-                        w.cols,
-                        accumulate,
-                        part.first_row,
-                    )
+                    self.kernels.mat_vec(self.gpu, m)
+                } else if self.wants_q8(w) {
+                    self.kernels.mat_mat_q8_packed(self.gpu, m, self.rows())
                 } else {
-                    let mat_mat = if self.wants_q8(w) {
-                        Kernels::mat_mat_q8_packed
-                    } else {
-                        Kernels::mat_mat
-                    };
-                    mat_mat(
-                        self.kernels,
-                        self.gpu,
-                        w.dtype,
-                        &part.res,
-                        input,
-                        y,
-                        part.rows,
-                        w.cols,
-                        self.batch(),
-                        accumulate,
-                        ops::OutRows {
-                            first: part.first_row,
-                            stride: w.rows,
-                        },
-                        self.step,
-                    )
+                    self.kernels.mat_mat(self.gpu, m, self.rows())
                 }
             })
             .collect()

@@ -748,11 +748,8 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
                         &q[b * q_len..(b + 1) * q_len],
                         &ks[..seen * kv_dim],
                         &vs[..seen * kv_dim],
-                        n_head,
-                        n_kv_head,
-                        head_dim,
+                        &params,
                         seen,
-                        f16,
                     )
                 })
                 .collect();

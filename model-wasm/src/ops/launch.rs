@@ -64,7 +64,7 @@ pub(crate) fn pipeline(gpu: &Gpu, label: &str, source: &str, entry: &str) -> wgp
 
 /// What a matrix kernel reads its activations as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Activations {
+pub enum ActivationLayout {
     /// f32 values (or q8-rounded values stored as f32).
     F32,
     /// `quantize_q8_packed`'s bytes and scales.
@@ -82,7 +82,7 @@ pub enum PipelineKey {
     MatMat {
         dtype: GgmlDType,
         tokens: u32,
-        activations: Activations,
+        activations: ActivationLayout,
     },
     GetRows {
         dtype: GgmlDType,
@@ -102,12 +102,12 @@ impl PipelineKey {
             PipelineKey::MatVec { dtype } => format!("mat_vec_{dtype}"),
             PipelineKey::MatMat {
                 dtype,
-                activations: Activations::F32,
+                activations: ActivationLayout::F32,
                 ..
             } => format!("mat_mat_{dtype}"),
             PipelineKey::MatMat {
                 dtype,
-                activations: Activations::Q8Packed,
+                activations: ActivationLayout::Q8Packed,
                 ..
             } => format!("mat_mat_q8_packed_{dtype}"),
             PipelineKey::GetRows { dtype } => format!("get_rows_{dtype}"),

@@ -2,7 +2,7 @@
 //! `rows_per_thread` rows x `tokens_per_thread` tokens per invocation (mat_mat.wgsl, written
 //! out by [`super::shader::mat_mat_source`]).
 
-use super::launch::{Activations, Launch, PipelineKey};
+use super::launch::{ActivationLayout, Launch, PipelineKey};
 use super::{
     shader, Batch, Dispatch, Kernels, MatMul, MAT_MAT_TOKENS, MAX_WORKGROUPS_PER_DIM, UNIT,
 };
@@ -29,7 +29,7 @@ impl Kernels {
     /// of `m.x` (length `m.cols`).
     #[track_caller]
     pub fn mat_mat(&self, gpu: &Gpu, m: MatMul<'_>, batch: Batch<'_>) -> Dispatch {
-        self.mat_mat_with(gpu, m, batch, Activations::F32)
+        self.mat_mat_with(gpu, m, batch, ActivationLayout::F32)
     }
 
     /// As [`Kernels::mat_mat`] whose `m.x` holds [`Kernels::quantize_q8_packed`]'s output for
@@ -42,7 +42,7 @@ impl Kernels {
             "mat_mat_q8_packed: cols {} is not a multiple of 32",
             m.cols
         );
-        self.mat_mat_with(gpu, m, batch, Activations::Q8Packed)
+        self.mat_mat_with(gpu, m, batch, ActivationLayout::Q8Packed)
     }
 
     #[track_caller]
@@ -51,7 +51,7 @@ impl Kernels {
         gpu: &Gpu,
         m: MatMul<'_>,
         batch: Batch<'_>,
-        activations: Activations,
+        activations: ActivationLayout,
     ) -> Dispatch {
         let row_bytes = m.row_bytes("mat_mat");
         let n = batch.rows;
@@ -61,7 +61,7 @@ impl Kernels {
         );
         let g = self.geometry;
         let tokens = if n == 1 { 1 } else { g.tokens_per_thread };
-        let q8_packed = activations == Activations::Q8Packed;
+        let q8_packed = activations == ActivationLayout::Q8Packed;
         let key = PipelineKey::MatMat {
             dtype: m.dtype,
             tokens,

@@ -33,7 +33,7 @@ pub use elementwise::{grid_for, ElementwiseParams};
 pub use geometry::{CpuRasteriser, Geometry};
 pub use get_rows::{GetRows, GetRowsParams};
 pub use kv_write::{Kv, KvWriteParams};
-pub use launch::{submit, Activations, Dispatch, PipelineKey};
+pub use launch::{submit, ActivationLayout, Dispatch, PipelineKey};
 pub use mat_mat::MatMatParams;
 pub use mat_vec::{MatMul, MatVecParams, OutRows};
 pub use norm::RmsNormParams;

@@ -103,6 +103,7 @@ impl Geometry {
     /// Mat-vec decode with `threads_per_row` (a power of two <= 64), buffers, the workgroup
     /// attention kernel: the GPU path with a chosen row split, so tests cover every split on
     /// any adapter.
+    #[cfg(feature = "testing")]
     pub fn mat_vec(threads_per_row: u32) -> Geometry {
         Geometry {
             threads_per_row,

@@ -151,7 +151,9 @@ impl Kernels {
         Self::with_geometry(gpu, dtypes, Geometry::for_adapter(gpu))
     }
 
-    /// As [`Kernels::new`] with an explicit mat-vec `threads_per_row` (a power of two <= 64).
+    /// As [`Kernels::new`] with an explicit mat-vec `threads_per_row` (a power of two <= 64),
+    /// so tests cover every row split on any adapter.
+    #[cfg(feature = "testing")]
     pub fn with_threads_per_row(gpu: &Gpu, dtypes: &[GgmlDType], threads_per_row: u32) -> Kernels {
         Self::with_geometry(gpu, dtypes, Geometry::mat_vec(threads_per_row))
     }

@@ -1,8 +1,8 @@
 //! A loaded Llama model: its weights, buffers and plan, and the steps that replay the plan.
 //!
-//! Loading uploads each weight tensor in GGUF layout ([`super::weights`]), allocates every
-//! activation buffer and the KV cache once ([`super::buffers`]), and plans the decode and
-//! prefill steps ([`super::planner`]). A step writes a 16-byte uniform (position, token count)
+//! Loading uploads each weight tensor in GGUF layout (`model/weights.rs`), allocates every
+//! activation buffer and the KV cache once (`model/buffers.rs`), and plans the decode and
+//! prefill steps (`model/planner.rs`). A step writes a 16-byte uniform (position, token count)
 //! and the token ids, records its plan into one command encoder, submits once, and reads back
 //! only the 4-byte token id (or the top-k candidates when asked).
 

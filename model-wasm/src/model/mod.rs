@@ -1,7 +1,7 @@
 //! The Llama-architecture model: config from GGUF metadata ([`config`]), load-time options
-//! ([`options`]), weights on the GPU in GGUF layout ([`weights`]), every buffer a step touches
-//! ([`buffers`]), the forward pass planned once ([`planner`]), and the model that replays it
-//! per token ([`llama`]).
+//! ([`options`]), weights on the GPU in GGUF layout (`weights`), every buffer a step touches
+//! (`buffers`), the forward pass planned once (`planner`), and the model that replays it per
+//! token ([`llama`]).
 
 mod buffers;
 pub mod config;

@@ -3,8 +3,10 @@
 //! Each op family is one `.wgsl` file under `src/kernels/` and one file here: an
 //! `impl Kernels` block whose launchers take a `#[repr(C)]` params struct mirroring the WGSL
 //! uniform field for field (or a small args struct naming the buffers), and a plain CPU
-//! reference in [`reference`] that the tests compare against. Quantised ops are composed at
-//! pipeline build time ([`shader`]); [`geometry`] picks how the work is split per adapter.
+//! reference in [`reference`](mod@reference) that the tests compare against. Quantised ops are
+//! composed at pipeline build time ([`shader`]); [`geometry`] picks how the work is split per
+//! adapter. Every launcher goes through one launch builder, which binds the weights, the
+//! buffers, the params uniform and the [`Step`] uniform in that order.
 //!
 //! Launchers do not record anything: they return a [`Dispatch`] (pipeline + bind group +
 //! workgroup counts) built once when a model is planned; a decode step records a list of them

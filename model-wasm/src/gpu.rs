@@ -33,6 +33,13 @@ pub struct AdapterSummary {
     pub has_shader_f16: bool,
 }
 
+impl AdapterSummary {
+    /// A CPU rasteriser (lavapipe, SwiftShader) rather than a GPU.
+    pub fn is_cpu(&self) -> bool {
+        self.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
+    }
+}
+
 /// A device and queue plus the limits the engine plans its buffers with. Cloning is cheap
 /// (wgpu handles are reference-counted).
 #[derive(Clone)]

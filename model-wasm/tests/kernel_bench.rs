@@ -9,7 +9,7 @@
 //! another weight store for the mat-mats.
 #![cfg(not(target_arch = "wasm32"))]
 use model_wasm::gpu::Gpu;
-use model_wasm::ops::{self, Geometry, Kernels, OutRows, Step};
+use model_wasm::ops::{self, Batch, Geometry, Kernels, MatMul, OutRows, Step};
 use model_wasm::quant::{random_blocks, GgmlDType, SplitMix64};
 
 const ROWS: usize = 1536;
@@ -68,21 +68,10 @@ fn mat_vec_against_mat_mat() {
         let x_buf = gpu.storage_buffer("x", &SplitMix64(2).values(COLS * BATCH as usize));
         let y_buf = gpu.empty_f32_buffer("y", ROWS * BATCH as usize);
         let (r, c) = (ROWS as u32, COLS as u32);
-        let mat_vec = vec_only.mat_vec(&gpu, dt, &w_vec, &x_buf, &y_buf, r, c, false);
+        let mat_vec = vec_only.mat_vec(&gpu, MatMul::new(dt, &w_vec, &x_buf, &y_buf, r, c));
         let tile = |n, s| {
-            tiled.mat_mat(
-                &gpu,
-                dt,
-                &w_tiled,
-                &x_buf,
-                &y_buf,
-                r,
-                c,
-                n,
-                false,
-                OutRows::all(r),
-                s,
-            )
+            let m = MatMul::new(dt, &w_tiled, &x_buf, &y_buf, r, c).out(OutRows::all(r));
+            tiled.mat_mat(&gpu, m, Batch::new(n, s))
         };
         let (decode_tile, prefill) = (tile(1, &one), tile(BATCH, &batch));
         let t_vec = time(&mat_vec, 10);
@@ -94,19 +83,8 @@ fn mat_vec_against_mat_mat() {
             let n = c * tokens;
             let packed = gpu.empty_f32_buffer("x_q8", (n / 4 + n / 32) as usize);
             ops::submit(&gpu, &[&tiled.quantize_q8_packed(&gpu, &x_buf, &packed, n)]);
-            let d = tiled.mat_mat_q8_packed(
-                &gpu,
-                dt,
-                &w_tiled,
-                &packed,
-                &y_buf,
-                r,
-                c,
-                tokens,
-                false,
-                OutRows::all(r),
-                s,
-            );
+            let m = MatMul::new(dt, &w_tiled, &packed, &y_buf, r, c).out(OutRows::all(r));
+            let d = tiled.mat_mat_q8_packed(&gpu, m, Batch::new(tokens, s));
             time(&d, reps) / tokens as f64
         };
         let q8_type = matches!(dt, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0);

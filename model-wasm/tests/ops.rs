@@ -3,7 +3,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use model_wasm::gpu::Gpu;
-use model_wasm::ops::{self, reference, AttentionParams, Kernels, Step};
+use model_wasm::ops::{
+    self, reference, AttentionBuffers, AttentionParams, Batch, GetRows, Kernels, Kv, MatMul, Step,
+};
 use model_wasm::quant::{self, random_blocks, GgmlDType, SplitMix64};
 use std::sync::OnceLock;
 
@@ -147,16 +149,8 @@ fn mat_vec_matches_cpu(k: &Kernels, tpr: u32) {
             let x_buf = gpu.storage_buffer("x", &x);
             for accumulate in [false, true] {
                 let y_buf = gpu.storage_buffer("y", &bias);
-                let d = k.mat_vec(
-                    gpu,
-                    dt,
-                    &w_buf,
-                    &x_buf,
-                    &y_buf,
-                    rows as u32,
-                    cols as u32,
-                    accumulate,
-                );
+                let m = MatMul::new(dt, &w_buf, &x_buf, &y_buf, rows as u32, cols as u32);
+                let d = k.mat_vec(gpu, m.accumulate(accumulate));
                 ops::submit(gpu, &[&d]);
                 let got = read(&y_buf);
                 let mut want = reference::mat_vec(dt, &w, rows, cols, &x);
@@ -184,15 +178,17 @@ fn mat_vec_covers_a_2d_grid_of_rows() {
     let w = random_blocks(GgmlDType::Q8_0, rows, 5);
     let x = SplitMix64(6).values(cols);
     let y_buf = gpu.empty_f32_buffer("y", rows);
+    let (w_buf, x_buf) = (k.weight(gpu, "w", &w), gpu.storage_buffer("x", &x));
     let d = k.mat_vec(
         gpu,
-        GgmlDType::Q8_0,
-        &k.weight(gpu, "w", &w),
-        &gpu.storage_buffer("x", &x),
-        &y_buf,
-        rows as u32,
-        cols as u32,
-        false,
+        MatMul::new(
+            GgmlDType::Q8_0,
+            &w_buf,
+            &x_buf,
+            &y_buf,
+            rows as u32,
+            cols as u32,
+        ),
     );
     ops::submit(gpu, &[&d]);
     assert_close(
@@ -263,19 +259,11 @@ fn mat_mat_matches_cpu_for_every_type_batch_and_geometry() {
                 let x_buf = gpu.storage_buffer("x", &x);
                 for accumulate in [false, true] {
                     let y_buf = gpu.storage_buffer("y", &bias);
-                    let d = k.mat_mat(
-                        gpu,
-                        dt,
-                        &w_buf,
-                        &x_buf,
-                        &y_buf,
-                        rows as u32,
-                        cols as u32,
-                        batch as u32,
-                        accumulate,
-                        ops::OutRows::all(rows as u32),
-                        &step(gpu, 0, n as u32),
-                    );
+                    let s = step(gpu, 0, n as u32);
+                    let m = MatMul::new(dt, &w_buf, &x_buf, &y_buf, rows as u32, cols as u32)
+                        .accumulate(accumulate)
+                        .out(ops::OutRows::all(rows as u32));
+                    let d = k.mat_mat(gpu, m, Batch::new(batch as u32, &s));
                     ops::submit(gpu, &[&d]);
                     // Rows of tokens past the step keep their old values.
                     let mut want = bias.clone();
@@ -328,17 +316,16 @@ fn get_rows_dequantises_each_step_token_row_for_every_type() {
         // planned batch is larger than the step, so row 3 must stay untouched.
         for ids in [&[0u32][..], &[3], &[4], &[4, 0, 3]] {
             let out = gpu.empty_f32_buffer("out", cols * (ids.len() + 1));
-            let d = k.get_rows(
-                gpu,
-                dt,
-                &t_buf,
-                &tokens(gpu, ids),
-                &out,
-                cols as u32,
-                ids.len() as u32 + 1,
-                0..rows as u32,
-                &step(gpu, 7, ids.len() as u32),
-            );
+            let (ids_buf, s) = (tokens(gpu, ids), step(gpu, 7, ids.len() as u32));
+            let lookup = GetRows {
+                dtype: dt,
+                table: &t_buf,
+                rows: 0..rows as u32,
+                cols: cols as u32,
+                tokens: &ids_buf,
+                out: &out,
+            };
+            let d = k.get_rows(gpu, lookup, Batch::new(ids.len() as u32 + 1, &s));
             ops::submit(gpu, &[&d]);
             let mut want: Vec<f32> = ids
                 .iter()
@@ -384,17 +371,16 @@ fn weights_stream_into_buffers_and_textures_in_uneven_pieces() {
         let table = upload.finish(gpu);
         let ids: Vec<u32> = vec![0, 1, 16, 65, 66, 350, 698, 699];
         let out = gpu.empty_f32_buffer("out", cols * ids.len());
-        let d = k.get_rows(
-            gpu,
-            GgmlDType::F32,
-            &table,
-            &tokens(gpu, &ids),
-            &out,
-            cols as u32,
-            ids.len() as u32,
-            0..rows as u32,
-            &step(gpu, 0, ids.len() as u32),
-        );
+        let (ids_buf, s) = (tokens(gpu, &ids), step(gpu, 0, ids.len() as u32));
+        let lookup = GetRows {
+            dtype: GgmlDType::F32,
+            table: &table,
+            rows: 0..rows as u32,
+            cols: cols as u32,
+            tokens: &ids_buf,
+            out: &out,
+        };
+        let d = k.get_rows(gpu, lookup, Batch::new(ids.len() as u32, &s));
         ops::submit(gpu, &[&d]);
         let want: Vec<f32> = ids
             .iter()
@@ -553,9 +539,15 @@ fn mat_mat_over_q8_packed_activations_equals_mat_mat_over_their_f32_values() {
                 let dispatches = [
                     k.quantize_q8(gpu, &x_buf, &q8, n_values),
                     k.quantize_q8_packed(gpu, &x_buf, &packed, n_values),
-                    k.mat_mat(gpu, dt, &w_buf, &q8, &y_f32, r, c, b, false, all, &s),
+                    k.mat_mat(
+                        gpu,
+                        MatMul::new(dt, &w_buf, &q8, &y_f32, r, c).out(all),
+                        Batch::new(b, &s),
+                    ),
                     k.mat_mat_q8_packed(
-                        gpu, dt, &w_buf, &packed, &y_packed, r, c, b, false, all, &s,
+                        gpu,
+                        MatMul::new(dt, &w_buf, &packed, &y_packed, r, c).out(all),
+                        Batch::new(b, &s),
                     ),
                 ];
                 ops::submit(gpu, &dispatches.iter().collect::<Vec<_>>());
@@ -597,8 +589,7 @@ fn rms_norm_matches_cpu() {
             &gpu.storage_buffer("x", &x),
             &gpu.storage_buffer("w", &w),
             &out,
-            n as u32,
-            1e-5,
+            ops::RmsNormParams::new(n as u32, 1e-5),
             rows as u32,
         );
         ops::submit(gpu, &[&d]);
@@ -633,12 +624,8 @@ fn rope_matches_cpu_norm_mode() {
         let d = k.rope(
             gpu,
             &buf,
-            n_heads as u32,
-            head_dim as u32,
-            head_dim as u32,
-            base,
-            rows as u32,
-            &s,
+            ops::RopeParams::new(n_heads as u32, head_dim as u32, head_dim as u32, base),
+            Batch::new(rows as u32, &s),
         );
         ops::submit(gpu, &[&d]);
         let mut want = x.clone();
@@ -699,16 +686,20 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
             let n = rows.min(n_ctx - pos);
             let kn: Vec<f32> = rng.values(n * kv_dim).iter().map(|v| v * 2.0).collect();
             let vn = rng.values(n * kv_dim);
+            let (k_new, v_new) = (gpu.storage_buffer("k", &kn), gpu.storage_buffer("v", &vn));
+            let s = step(gpu, pos as u32, n as u32);
             let d = kernels[0].kv_write(
                 gpu,
-                &gpu.storage_buffer("k", &kn),
-                &gpu.storage_buffer("v", &vn),
-                &k_cache,
-                &v_cache,
-                kv_dim as u32,
-                f16,
-                rows as u32,
-                &step(gpu, pos as u32, n as u32),
+                Kv {
+                    k: &k_new,
+                    v: &v_new,
+                },
+                Kv {
+                    k: &k_cache,
+                    v: &v_cache,
+                },
+                ops::KvWriteParams::new(kv_dim as u32, f16),
+                Batch::new(rows as u32, &s),
             );
             ops::submit(gpu, &[&d]);
             let r = |v: &f32| if f16 { reference::round_f16(*v) } else { *v };
@@ -735,17 +726,20 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
                 f16_inputs: f16 as u32,
                 _pad: [0; 2],
             };
-            let d = k.attention(
-                gpu,
-                &gpu.storage_buffer("q", &q),
-                &k_cache,
-                &v_cache,
-                &scores,
-                &out,
-                params,
-                q_rows as u32,
-                &step(gpu, first as u32, q_rows as u32),
+            let (q_buf, s) = (
+                gpu.storage_buffer("q", &q),
+                step(gpu, first as u32, q_rows as u32),
             );
+            let buffers = AttentionBuffers {
+                q: &q_buf,
+                cache: Kv {
+                    k: &k_cache,
+                    v: &v_cache,
+                },
+                scores: &scores,
+                out: &out,
+            };
+            let d = k.attention(gpu, buffers, params, Batch::new(q_rows as u32, &s));
             ops::submit(gpu, &[&d]);
             let want: Vec<f32> = (0..q_rows)
                 .flat_map(|b| {
@@ -754,11 +748,8 @@ fn kv_write_and_attention_match_cpu_with_grouped_query_heads() {
                         &q[b * q_len..(b + 1) * q_len],
                         &ks[..seen * kv_dim],
                         &vs[..seen * kv_dim],
-                        n_head,
-                        n_kv_head,
-                        head_dim,
+                        &params,
                         seen,
-                        f16,
                     )
                 })
                 .collect();

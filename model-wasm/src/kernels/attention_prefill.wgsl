@@ -2,8 +2,8 @@
 //
 // One invocation owns ROWS_PER_LANE consecutive batch rows of one query head: each K and V
 // vector it loads meets all of those rows, and each row's q is loaded once and kept in named
-// values. Software rasterisers pay for every storage word a lane loads (about 8 ns on lavapipe)
-// while arithmetic is nearly free, so this loads K and V once per ROWS_PER_LANE rows instead of
+// values. Software rasterisers pay for every storage word a lane loads while arithmetic is
+// nearly free, so this loads K and V once per ROWS_PER_LANE rows instead of
 // once per row (and q once instead of once per key). No barriers: lanes are independent.
 // Three passes over the keys, as the decode kernel: scores and max, sum of exponentials, then
 // probabilities (rounded to f16 when `f16_inputs`, as ggml does) times V. Every sum (dot
@@ -12,13 +12,6 @@
 // and HEAD_VEC4S vec4s per head (indexing a private array with a loop counter would keep it in
 // memory on CPU rasterisers).
 // Grid: x = invocations, lane = row block * n_head + head.
-
-struct Step {
-    pos: u32,
-    n_tokens: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
 
 struct AttnParams {
     n_head: u32,
@@ -41,7 +34,7 @@ struct AttnParams {
 
 // The composer prepends ROWS_PER_LANE, HEAD_VEC4S and WG.
 
-// attention_decode.wgsl's workgroup size.
+// attention.wgsl's workgroup size.
 const DECODE_LANES: u32 = 64u;
 
 fn dot4(acc: f32, a: vec4<f32>, b: vec4<f32>) -> f32 {
@@ -75,7 +68,7 @@ fn attention_prefill(@builtin(global_invocation_id) gid: vec3<u32>) {
         let at = t * kv_stride + kv_at;
         // @rows_scores
     }
-    // Each row's sum of exponentials in attention_decode.wgsl's order (its DECODE_LANES lanes
+    // Each row's sum of exponentials in attention.wgsl's order (its DECODE_LANES lanes
     // sum every DECODE_LANES-th key, then a tree adds the lanes), so a batch gives the bits
     // that feeding its tokens one by one does: the q8 rounding of later activations turns
     // any difference into visible logit changes.

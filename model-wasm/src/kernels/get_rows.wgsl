@@ -10,13 +10,6 @@ struct Params {
     n_rows: u32,
 }
 
-struct Step {
-    pos: u32,
-    n_tokens: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
 // Binding 0 (the weights) and word() / words4() come from weights_buffer.wgsl or
 // weights_texture.wgsl (ops::compose).
 @group(0) @binding(1) var<storage, read> tokens: array<u32>;

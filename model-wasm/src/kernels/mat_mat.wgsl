@@ -5,8 +5,8 @@
 // 32-element unit it loads each token's activations once and dequantises each row's unit once
 // (dequant_unit: every weight word loaded once), then every weight vec4 meets every token and
 // every activation vec4 meets every row. Storage-buffer loads are what a software rasteriser
-// pays for (about 8 ns per lane and word on lavapipe, against nearly free arithmetic); on GPUs
-// this is the usual register blocking.
+// pays for, per lane and word, while its arithmetic is nearly free; on GPUs this is the usual
+// register blocking.
 // The tile is written out as straight-line code (the `// @tile_*` lines are replaced by
 // ops::mat_mat_source): indexing a private array with a loop counter makes CPU rasterisers
 // keep it in memory, named values stay in registers.
@@ -26,13 +26,6 @@ struct Params {
     // q8-packed activations (quantize_q8_packed): where the scales start, in vec4s.
     x_scales: u32,
     _pad0: u32,
-}
-
-struct Step {
-    pos: u32,
-    n_tokens: u32,
-    _pad0: u32,
-    _pad1: u32,
 }
 
 // Binding 0 (the weights) and word() / words4() come from weights_buffer.wgsl or

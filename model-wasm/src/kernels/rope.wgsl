@@ -11,13 +11,6 @@ struct Params {
     theta_scale: f32,
 }
 
-struct Step {
-    pos: u32,
-    n_tokens: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<uniform> p: Params;
 @group(0) @binding(2) var<uniform> step: Step;

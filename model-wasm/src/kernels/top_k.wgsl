@@ -1,8 +1,9 @@
 // GPU top-k for sampling: out = the k largest logits as (index, value) pairs, ordered by value
 // descending then index ascending (so out[0] is the greedy token). One workgroup; k rounds, each
 // a strided scan for the best element strictly after the previous pick in that order, then a
-// shared-memory reduction. Only 8k bytes are read back; temperature / top-p / the random draw
-// happen on the CPU over these k candidates (model::sampling).
+// shared-memory reduction. Temperature / top-p / the random draw then work on these k
+// candidates only: sample.wgsl on the GPU (4 bytes read back), or model::sampling on the CPU
+// over the 8k bytes read back.
 
 struct Params {
     n: u32,

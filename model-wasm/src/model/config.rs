@@ -63,7 +63,7 @@ impl LlamaConfig {
             });
         }
         let vocab = c
-            .tensor("token_embd.weight")?
+            .tensor(super::weights::TOKEN_EMBD)?
             .dims
             .get(1)
             .copied()

@@ -1,12 +1,19 @@
-//! The Llama-architecture model: config from GGUF metadata, weights on the GPU, and the
-//! forward pass planned once and replayed per token.
+//! The Llama-architecture model: config from GGUF metadata ([`config`]), load-time options
+//! ([`options`]), weights on the GPU in GGUF layout (`weights`), every buffer a step touches
+//! (`buffers`), the forward pass planned once (`planner`), and the model that replays it per
+//! token ([`llama`]).
 
+mod buffers;
 pub mod config;
 pub mod llama;
+pub mod options;
+mod planner;
 pub mod sampling;
+mod weights;
 
 pub use config::LlamaConfig;
-pub use llama::{Model, ModelOptions, Numerics, StepProfile};
+pub use llama::{Model, StepProfile};
+pub use options::{ModelOptions, Numerics};
 pub use sampling::{GpuSampleParams, Sampler, SamplingParams, TOP_K_MAX};
 
 use crate::gguf::GgufError;

@@ -66,18 +66,18 @@ pub fn rope(
 }
 
 /// Decode attention of one query over `n_ctx` cached positions with grouped-query heads.
-/// `k_cache`/`v_cache` are `[n_ctx][n_kv_head * head_dim]`.
-#[allow(clippy::too_many_arguments)]
+/// `k_cache`/`v_cache` are `[n_ctx][n_kv_head * head_dim]`; the heads and `f16_inputs` come
+/// from `p`, as the kernel's do (the scale is computed here).
 pub fn attention(
     q: &[f32],
     k_cache: &[f32],
     v_cache: &[f32],
-    n_head: usize,
-    n_kv_head: usize,
-    head_dim: usize,
+    p: &super::AttentionParams,
     n_ctx: usize,
-    f16_inputs: bool,
 ) -> Vec<f32> {
+    let (n_head, n_kv_head, head_dim) =
+        (p.n_head as usize, p.n_kv_head as usize, p.head_dim as usize);
+    let f16_inputs = p.f16_inputs != 0;
     let kv_dim = n_kv_head * head_dim;
     let scale = 1.0 / (head_dim as f32).sqrt();
     let mut out = vec![0f32; n_head * head_dim];

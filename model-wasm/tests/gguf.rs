@@ -1,5 +1,6 @@
 //! GGUF reader: round trips through the in-crate writer, and hostile/truncated files that
 //! must come back as typed errors (never a panic or a huge allocation).
+#![cfg(not(target_arch = "wasm32"))]
 
 use model_wasm::gguf::writer::GgufWriter;
 use model_wasm::gguf::{

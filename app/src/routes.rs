@@ -26,14 +26,6 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [
-        Page::Explorer,
-        Page::Playground,
-        Page::Stats,
-        Page::About,
-        Page::Compare,
-    ];
-
     /// The page's path segment: empty for the explorer at "/", else its [`STATIC_PAGES`] entry.
     pub const fn segment(self) -> &'static str {
         match self {
@@ -50,9 +42,20 @@ impl Page {
         format!("/{}", self.segment())
     }
 
+    /// The page with nothing in its query.
+    pub fn route(self) -> Route {
+        match self {
+            Page::Explorer => Route::Explorer(ExplorerState::default()),
+            Page::Playground => Route::Playground(PlaygroundRoute::default()),
+            Page::Stats => Route::Stats(Query::default()),
+            Page::About => Route::About,
+            Page::Compare => Route::Compare(CompareRoute::default()),
+        }
+    }
+
     /// A link to the page with nothing in its query.
     pub fn href(self) -> String {
-        with_base(&self.path())
+        self.route().href()
     }
 }
 
@@ -267,11 +270,11 @@ impl PlaygroundSection {
     }
 }
 
-/// The two samples the compare page puts side by side (`a=` left, `b=` right).
+/// The two samples the compare page puts side by side (`a=` left, `b=` right); `None` leaves
+/// the key out of the link.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompareRoute {
-    pub a: String,
-    /// `None` leaves `b=` out of the link.
+    pub a: Option<String>,
     pub b: Option<String>,
 }
 
@@ -282,17 +285,16 @@ impl CompareRoute {
 
     fn from_pairs(pairs: &QueryPairs) -> CompareRoute {
         CompareRoute {
-            a: pairs.get("a").unwrap_or_default(),
+            a: pairs.get("a"),
             b: pairs.get("b"),
         }
     }
 
     fn query_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = vec![("a".to_string(), self.a.clone())];
-        if let Some(b) = &self.b {
-            pairs.push(("b".into(), b.clone()));
-        }
-        pairs
+        [("a", &self.a), ("b", &self.b)]
+            .into_iter()
+            .filter_map(|(key, id)| Some((key.to_string(), id.clone()?)))
+            .collect()
     }
 }
 
@@ -438,7 +440,7 @@ mod tests {
             }
         }
         let params = QueryPairs(pairs);
-        let page = Page::ALL
+        let page = PAGES
             .into_iter()
             .find(|p| p.path() == path)
             .expect("a page's path");
@@ -455,6 +457,14 @@ mod tests {
         }
     }
 
+    const PAGES: [Page; 5] = [
+        Page::Explorer,
+        Page::Playground,
+        Page::Stats,
+        Page::About,
+        Page::Compare,
+    ];
+
     fn filter() -> Query {
         let mut q = Query::default();
         q.toggle(FacetKind::Task, "os");
@@ -468,7 +478,7 @@ mod tests {
 
     #[test]
     fn every_page_but_the_explorer_is_a_static_page() {
-        let segments: Vec<&str> = Page::ALL[1..].iter().map(|p| p.segment()).collect();
+        let segments: Vec<&str> = PAGES[1..].iter().map(|p| p.segment()).collect();
         assert_eq!(segments, STATIC_PAGES);
         assert_eq!(Page::Explorer.path(), "/");
         assert_eq!(Page::Stats.path(), "/stats");
@@ -496,16 +506,17 @@ mod tests {
             Route::Stats(Query::default()),
             Route::Stats(filter()),
             Route::About,
+            Route::Compare(CompareRoute::default()),
             Route::Compare(CompareRoute {
-                a: "kg_132:react".into(),
+                a: Some("kg_132:react".into()),
                 b: Some("kg_132:tflan".into()),
             }),
             Route::Compare(CompareRoute {
-                a: "os_42".into(),
+                a: Some("os_42".into()),
                 b: None,
             }),
             Route::Compare(CompareRoute {
-                a: String::new(),
+                a: Some(String::new()),
                 b: Some(String::new()),
             }),
         ];
@@ -518,7 +529,7 @@ mod tests {
     #[test]
     fn links_are_written_as_before() {
         let compare = Route::Compare(CompareRoute {
-            a: "kg_132:react".into(),
+            a: Some("kg_132:react".into()),
             b: Some("kg_132:tflan".into()),
         });
         assert_eq!(
@@ -554,6 +565,9 @@ mod tests {
         );
         assert_eq!(Route::Stats(Query::default()).path_and_query(), "/stats");
         assert_eq!(Route::About.path_and_query(), "/about");
+        for page in PAGES {
+            assert_eq!(page.route().path_and_query(), page.path());
+        }
     }
 
     #[test]

@@ -37,12 +37,15 @@ pub fn ComparePage() -> impl IntoView {
     let params = use_query_map();
     let ids = Memo::new(move |_| {
         let route = params.with(CompareRoute::from_params);
-        (route.a, route.b.unwrap_or_default())
+        (route.a.unwrap_or_default(), route.b.unwrap_or_default())
     });
     let navigate = use_navigate_to();
     let set_ids = move |a: String, b: String| {
         navigate(
-            &Route::Compare(CompareRoute { a, b: Some(b) }),
+            &Route::Compare(CompareRoute {
+                a: Some(a),
+                b: Some(b),
+            }),
             NavigateOptions {
                 scroll: false,
                 ..Default::default()

@@ -67,7 +67,7 @@ impl DeriveAction {
                     Err(e) => return self.error.set(Some(e)),
                 };
                 let compare = CompareRoute {
-                    a: rows[0].id.clone(),
+                    a: Some(rows[0].id.clone()),
                     b: Some(rows[1].id.clone()),
                 };
                 // Deriving twice adds nothing twice: the compare page shows the rows loaded.

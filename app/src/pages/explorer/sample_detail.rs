@@ -35,7 +35,7 @@ pub fn SampleDetail(index: u32, state: Memo<ExplorerState>) -> impl IntoView {
         }
     };
     let compare_href = Route::Compare(CompareRoute {
-        a: sample.id.clone(),
+        a: Some(sample.id.clone()),
         b: None,
     })
     .href();

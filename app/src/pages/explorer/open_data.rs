@@ -236,3 +236,18 @@ fn PublishedFiles() -> impl IntoView {
         </details>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::name_from_url;
+
+    #[test]
+    fn a_url_names_its_source_by_its_last_path_segment() {
+        assert_eq!(
+            name_from_url("https://example.org/data/os.jsonl?download=1#top"),
+            "os.jsonl"
+        );
+        assert_eq!(name_from_url("https://example.org/data/"), "data");
+        assert_eq!(name_from_url("rows.jsonl"), "rows.jsonl");
+    }
+}

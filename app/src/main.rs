@@ -2,12 +2,11 @@
 
 mod app;
 mod components;
-mod data;
-mod engine;
+mod hooks;
 mod pages;
 mod render;
-mod url_state;
-mod webgpu;
+mod routes;
+mod state;
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -25,7 +24,7 @@ fn drop_trailing_slash() {
     let Ok(path) = location.pathname() else {
         return;
     };
-    if path.len() > 1 && path.ends_with('/') && path.trim_end_matches('/') != app::base_path() {
+    if path.len() > 1 && path.ends_with('/') && path.trim_end_matches('/') != routes::base_path() {
         let search = location.search().unwrap_or_default();
         let hash = location.hash().unwrap_or_default();
         let fixed = format!("{}{search}{hash}", path.trim_end_matches('/'));

@@ -1,10 +1,8 @@
-pub mod agent_panel;
+//! Reusable parts: none of them knows a page, and pages put them together.
+
 pub mod histogram;
-pub mod labeling;
-pub mod model_picker;
-pub mod open_data;
-pub mod pipeline_panel;
-pub mod probe_panel;
 pub mod sample_view;
+pub mod top_bar;
+pub mod update_banner;
 pub mod virtual_list;
 pub mod webgpu_panel;

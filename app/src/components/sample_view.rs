@@ -5,7 +5,6 @@
 use flan_data::{Code, Role, Sample, SampleClass, TurnClass};
 use leptos::prelude::*;
 
-use crate::components::labeling::TurnLabels;
 use crate::render::{extra_fields, segments, tools_in, Segment, ToolRow};
 
 /// Turns longer than this start collapsed.
@@ -82,14 +81,11 @@ pub fn TurnBubble(
     class: Option<TurnClass>,
     #[prop(into)] focused: Signal<bool>,
     on_focus: Callback<usize>,
-    /// Shows the turn's labelling controls for this dataset index (explorer only).
-    #[prop(optional)]
-    labels_for: Option<u32>,
+    /// Controls drawn under the turn's text (the explorer's labelling buttons).
+    #[prop(optional_no_strip)]
+    controls: Option<ViewFn>,
 ) -> impl IntoView {
-    let turn_labels = (turn.role == Role::Assistant)
-        .then_some(labels_for)
-        .flatten()
-        .map(|sample| view! { <TurnLabels index=sample turn=index content=turn.content.clone()/> });
+    let controls = controls.map(|controls| controls.run());
     let role_class = match turn.role {
         Role::System => "role-system",
         Role::User => "role-user",
@@ -138,7 +134,7 @@ pub fn TurnBubble(
                 <TurnText content=turn.content.clone()/>
             </div>
             {extra}
-            {turn_labels}
+            {controls}
             {long.then(|| view! {
                 <button class="small link" on:click=move |ev| { ev.stop_propagation(); expanded.update(|e| *e = !*e) }>
                     {move || if expanded.get() { "Collapse".to_string() } else { format!("Show all {chars} characters") }}

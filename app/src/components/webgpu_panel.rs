@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::webgpu::{format_bytes, probe, AdapterReport, WebGpuUnavailable};
+use crate::routes::{PlaygroundRoute, PlaygroundSection, Route};
+use crate::state::webgpu::{format_bytes, probe, AdapterReport, WebGpuUnavailable};
 
 /// The probe result, shared so the badge and the panel ask the browser only once.
 #[derive(Clone, Copy)]
@@ -22,8 +23,12 @@ pub fn status() -> WebGpuStatus {
 #[component]
 pub fn WebGpuBadge() -> impl IntoView {
     let WebGpuStatus(report) = status();
+    let panel = Route::Playground(PlaygroundRoute {
+        section: Some(PlaygroundSection::WebGpu),
+        ..PlaygroundRoute::default()
+    });
     view! {
-        <a class="gpu-badge" href=crate::app::href("/playground#webgpu")>
+        <a class="gpu-badge" href=panel.href()>
             {move || match report.get() {
                 None => view! { <span class="dot dot-wait"></span>"WebGPU: checking…" }.into_any(),
                 Some(Ok(r)) => view! {
@@ -41,7 +46,7 @@ pub fn WebGpuBadge() -> impl IntoView {
 pub fn WebGpuPanel() -> impl IntoView {
     let WebGpuStatus(report) = status();
     view! {
-        <section class="card webgpu-panel" id="webgpu" aria-labelledby="webgpu-title">
+        <section class="card webgpu-panel" id=PlaygroundSection::WebGpu.id() aria-labelledby="webgpu-title">
             <h2 id="webgpu-title">"WebGPU on this device"</h2>
             {move || match report.get() {
                 None => view! { <p class="muted">"Asking the browser for a GPU adapter…"</p> }.into_any(),

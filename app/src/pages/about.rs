@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::routes::asset_url;
+
 #[component]
 pub fn AboutPage() -> impl IntoView {
     view! {
@@ -24,7 +26,7 @@ pub fn AboutPage() -> impl IntoView {
                 "The page opens with real public rows from AgentInstruct (THUDM) and ToolBench (OpenBMB) shipped with the site, "
                 "and rows derived from them by the paper's rules, each marked as derived. The published Agent-FLAN files "
                 "(internlm/Agent-FLAN on the Hugging Face Hub, Apache-2.0) can be opened by URL from the explorer. "
-                "See "<a href=crate::app::asset_url("data/PROVENANCE.md")>"data/PROVENANCE.md"</a>" for sources and licences."
+                "See "<a href=asset_url("data/PROVENANCE.md")>"data/PROVENANCE.md"</a>" for sources and licences."
             </p>
             <h2>"Privacy"</h2>
             <p>"Everything runs in this tab. Files you open, labels you make and models you load never leave your device; nothing is fetched from the network unless you ask for it."</p>

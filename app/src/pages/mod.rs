@@ -1,3 +1,5 @@
+//! One module per route; a page with parts of its own is a folder holding them.
+
 pub mod about;
 pub mod compare;
 pub mod explorer;

@@ -2,15 +2,14 @@
 //! filter (system prompt + first user turn), and each answer is judged by `react_agent::judge`:
 //! a call to a tool that was never offered is a hallucinated tool (Agent-H style).
 
-use flan_data::{Code, Negative, Role};
+use flan_data::{Code, Negative, Query, Role};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use react_agent::{judge, ProbeReport, Verdict, STOP_STRINGS};
 
-use crate::data::store::Store;
-use crate::engine::{ChatMessage, Engine, EngineState};
-use crate::pages::playground::GenSettings;
-use crate::url_state::ExplorerState;
+use crate::routes::Route;
+use crate::state::dataset::Store;
+use crate::state::engine::{ChatMessage, Engine, EngineState};
+use crate::state::generation::GenSettings;
 
 #[derive(Clone, Debug, PartialEq)]
 struct ProbeRow {
@@ -23,15 +22,15 @@ struct ProbeRow {
 /// (id, negative kind, system prompt, first user turn) of one negative sample.
 type NegativePrompt = (String, &'static str, String, String);
 
-/// The negative samples matching the explorer filter in `params` (how many, and the first
+/// The negative samples matching the explorer filter `filter` (how many, and the first
 /// `limit` of them).
 fn negative_prompts(
     store: Store,
-    state: &ExplorerState,
+    filter: &Query,
     limit: usize,
 ) -> Result<(usize, Vec<NegativePrompt>), String> {
     store.dataset.with_value(|d| {
-        let result = d.filter(&state.query).map_err(|e| e.to_string())?;
+        let result = d.filter(filter).map_err(|e| e.to_string())?;
         let negatives: Vec<u32> = result
             .matches
             .iter()
@@ -68,11 +67,9 @@ fn negative_prompts(
 }
 
 #[component]
-pub fn ProbePanel(settings: GenSettings) -> impl IntoView {
+pub fn ProbePanel(settings: GenSettings, filter: Memo<Query>) -> impl IntoView {
     let engine = Engine::get();
     let store = Store::get();
-    let query = use_query_map();
-    let state = Memo::new(move |_| query.with(ExplorerState::from_params));
     let limit = RwSignal::new(10usize);
     let rows = RwSignal::new(Vec::<ProbeRow>::new());
     let report = RwSignal::new(None::<ProbeReport>);
@@ -81,17 +78,20 @@ pub fn ProbePanel(settings: GenSettings) -> impl IntoView {
     let message = RwSignal::new(None::<String>);
     let available = Memo::new(move |_| {
         store.version.track();
-        negative_prompts(store, &state.get(), 0).map(|(n, _)| n)
+        filter
+            .with(|f| negative_prompts(store, f, 0))
+            .map(|(n, _)| n)
     });
 
     let start = move || {
         if running.get_untracked() || engine.state.get_untracked() != EngineState::Ready {
             return;
         }
-        let prompts = match negative_prompts(store, &state.get_untracked(), limit.get_untracked()) {
-            Ok((_, p)) => p,
-            Err(e) => return message.set(Some(e)),
-        };
+        let prompts =
+            match filter.with_untracked(|f| negative_prompts(store, f, limit.get_untracked())) {
+                Ok((_, p)) => p,
+                Err(e) => return message.set(Some(e)),
+            };
         rows.set(Vec::new());
         report.set(Some(ProbeReport::default()));
         running.set(true);
@@ -149,7 +149,7 @@ pub fn ProbePanel(settings: GenSettings) -> impl IntoView {
             <p class="muted small">"Runs the model on the negative samples (no tools offered, or only irrelevant ones; paper §3.3) in the explorer's current filter, and counts the answers that call a tool anyway. A tool that was never offered is a hallucinated tool, the failure Agent-H measures (§4.4)."</p>
             <p class="small" data-testid="probe-available">
                 {move || match available.get() {
-                    Ok(n) => format!("{n} negative samples match the current filter{}.", if state.with(|s| s.query == Default::default()) { " (all data; open the probe from the explorer to use its filter)" } else { "" }),
+                    Ok(n) => format!("{n} negative samples match the current filter{}.", if filter.with(|f| *f == Query::default()) { " (all data; open the probe from the explorer to use its filter)" } else { "" }),
                     Err(e) => format!("The filter cannot be applied: {e}"),
                 }}
             </p>
@@ -175,7 +175,7 @@ pub fn ProbePanel(settings: GenSettings) -> impl IntoView {
                 <tbody>
                     <For each=move || rows.get() key=|r| r.id.clone() let:row>
                         <tr data-testid="probe-row">
-                            <td><a class="mono" href=crate::app::href(&format!("/?s={}", js_sys::encode_uri_component(&row.id)))>{row.id.clone()}</a></td>
+                            <td><a class="mono" href=Route::sample(row.id.clone()).href()>{row.id.clone()}</a></td>
                             <td>{row.negative}</td>
                             <td class:bad=!matches!(row.verdict, Verdict::NoToolCall)>{match &row.verdict {
                                 Verdict::NoToolCall => "no tool call".to_string(),

@@ -11,12 +11,10 @@ use flan_data::derive::rebalance::{RebalanceReport, DEFAULT_RATIO};
 use flan_data::derive::Rule;
 use flan_data::{Code, FacetKind, Query, Sample};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
-use crate::data::store::Store;
-use crate::pages::explorer::DERIVED_IN_BROWSER;
-use crate::url_state::ExplorerState;
+use crate::routes::{use_navigate_to, ExplorerState, Route};
+use crate::state::dataset::Store;
 
 /// Ids of added rows listed as links (the rest are counted).
 const IDS_SHOWN: usize = 6;
@@ -39,12 +37,7 @@ enum Outcome {
 fn add_rows(store: Store, rows: Vec<Sample>, tag: &str) -> Added {
     let merge = store.dataset.with_value(|d| merge_plan(d, rows, tag));
     let ids: Vec<String> = merge.add.iter().map(|r| r.id.clone()).collect();
-    store.dataset.update_value(|d| {
-        for row in merge.add {
-            d.push(row, DERIVED_IN_BROWSER);
-        }
-    });
-    store.version.update(|v| *v += 1);
+    store.add_derived(merge.add);
     Added {
         ids,
         identical: merge.identical,
@@ -109,14 +102,14 @@ pub fn PipelinePanel(state: Memo<ExplorerState>, matches: Signal<Vec<u32>>) -> i
         outcome.set(Some(result));
     };
 
-    let navigate = use_navigate();
+    let navigate = use_navigate_to();
     let show = Callback::new(move |facets: Vec<(FacetKind, &'static str)>| {
         let mut query = Query::default();
         for (kind, value) in facets {
             query.toggle(kind, value);
         }
         navigate(
-            &state.get_untracked().with_query(query).href(),
+            &Route::Explorer(state.get_untracked().with_query(query)),
             NavigateOptions {
                 scroll: false,
                 ..Default::default()

@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use react_agent::{AgentRun, Clock, Next, Tool, ToolContext, Toolbox, TraceKind, STOP_STRINGS};
 
-use crate::data::store::Store;
-use crate::engine::{ChatMessage, Engine, EngineState};
-use crate::pages::playground::{role_name, GenSettings, RunStats};
+use super::run_stats::RunStats;
+use crate::state::dataset::Store;
+use crate::state::engine::{ChatMessage, Engine, EngineState};
+use crate::state::generation::{role_name, GenSettings};
 
 fn page_clock() -> Clock {
     let now = js_sys::Date::new_0();

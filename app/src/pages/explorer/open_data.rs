@@ -1,14 +1,15 @@
 //! Opening data: a file picker, drag-and-drop, or a URL; each load streams with a progress
 //! bar, and bad lines are listed by number and reason.
 
-use crate::data::loader::ByteProgress;
-use crate::data::store::{LoadPhase, LoadStatus, SourceSpec, Store};
-use crate::webgpu::format_bytes;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::state::dataset::loader::ByteProgress;
+use crate::state::dataset::{LoadPhase, LoadStatus, SourceSpec, Store};
+use crate::state::webgpu::format_bytes;
+
 /// The last path segment of a URL, used to name the source.
-pub fn name_from_url(url: &str) -> String {
+fn name_from_url(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     path.rsplit('/')
         .find(|s| !s.is_empty())
@@ -17,7 +18,7 @@ pub fn name_from_url(url: &str) -> String {
 }
 
 /// Starts loading every file in a FileList (from the picker or a drop).
-pub fn load_files(store: Store, files: Option<web_sys::FileList>) {
+fn load_files(store: Store, files: Option<web_sys::FileList>) {
     let Some(files) = files else { return };
     for i in 0..files.length() {
         if let Some(file) = files.get(i) {
@@ -90,7 +91,7 @@ fn MemoryLine() -> impl IntoView {
 }
 
 #[component]
-pub fn LoadList() -> impl IntoView {
+fn LoadList() -> impl IntoView {
     let store = Store::get();
     view! {
         <ul class="loads">
@@ -233,5 +234,20 @@ fn PublishedFiles() -> impl IntoView {
                 </button>
             </div>
         </details>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_from_url;
+
+    #[test]
+    fn a_url_names_its_source_by_its_last_path_segment() {
+        assert_eq!(
+            name_from_url("https://example.org/data/os.jsonl?download=1#top"),
+            "os.jsonl"
+        );
+        assert_eq!(name_from_url("https://example.org/data/"), "data");
+        assert_eq!(name_from_url("rows.jsonl"), "rows.jsonl");
     }
 }

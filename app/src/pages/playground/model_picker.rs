@@ -4,16 +4,16 @@
 
 use leptos::prelude::*;
 
-use crate::app::asset_url;
 use crate::components::webgpu_panel::{status as webgpu_status, WebGpuStatus};
-use crate::engine::{
+use crate::routes::asset_url;
+use crate::state::engine::{
     cached_models, delete_cached_model, storage_estimate, CachedModel, Engine, EngineState,
     LoadProgress,
 };
-use crate::webgpu::format_bytes;
+use crate::state::webgpu::format_bytes;
 
 /// The demo model served with the site (fetched by the setup script, never committed).
-pub const DEMO_MODEL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
+const DEMO_MODEL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 fn progress_line(p: &LoadProgress) -> String {
     let what = if p.phase == "download" {

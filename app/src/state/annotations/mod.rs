@@ -1,17 +1,21 @@
 //! Annotations in the app: the undoable model from `flan_data::annotate`, persisted to
 //! IndexedDB one transaction per action, and mirrored into the explorer's "Annotation" facet.
 
+mod idb;
+
 use std::collections::{BTreeSet, HashMap};
 
+use flan_data::annotate::SampleLabel;
 use flan_data::annotate::{
     content_hash_of, Annotation, AnnotationKey, AnnotationStatus, Annotations, Edit, UndoStep,
     STATUS_NAMES,
 };
+use flan_data::Capability;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::idb::{Db, StorageError};
-use super::store::Store;
+use self::idb::{Db, StorageError};
+use super::dataset::Store;
 
 /// What the save indicator shows. "Saved" only after the IndexedDB commit completed and no
 /// change made in this tab is still waiting to be written.
@@ -198,6 +202,43 @@ impl Labels {
         if let Some((key, hash)) = self.key_of(store, index) {
             self.apply(store, vec![(key, hash, edit)]);
         }
+    }
+
+    /// Sets a sample's label, or clears it when it already has that label (a toggle).
+    pub fn toggle_sample_label(self, store: Store, index: u32, label: SampleLabel) {
+        let current = self.annotation(store, index).and_then(|a| a.label);
+        let next = if current == Some(label) {
+            None
+        } else {
+            Some(label)
+        };
+        self.edit(store, index, Edit::SetLabel { label: next });
+    }
+
+    /// Sets (or clears, when repeated) the capability correction of one turn.
+    pub fn toggle_turn_capability(
+        self,
+        store: Store,
+        index: u32,
+        turn: usize,
+        capability: Capability,
+    ) {
+        let current = self
+            .annotation(store, index)
+            .and_then(|a| a.turns.get(&turn).and_then(|t| t.capability));
+        let next = if current == Some(capability) {
+            None
+        } else {
+            Some(capability)
+        };
+        self.edit(
+            store,
+            index,
+            Edit::SetTurnCapability {
+                turn,
+                capability: next,
+            },
+        );
     }
 
     pub fn undo(self, store: Store) {

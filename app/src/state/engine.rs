@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::app::asset_url;
+use crate::routes::asset_url;
 
 /// The Cache API cache the worker stores models in (`model-wasm/src/web.rs` `MODEL_CACHE`).
 pub const MODEL_CACHE: &str = "afe-models-v1";

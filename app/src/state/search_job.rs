@@ -1,8 +1,8 @@
 //! Text search over a large dataset, run in slices between frames.
 //!
-//! A million rows hold over a gigabyte of text; one scan of it takes a second or more in wasm,
-//! which on the main thread would freeze typing. Past [`BACKGROUND_SEARCH_ROWS`] rows the
-//! explorer keeps showing its last result (marked pending) while this job scans
+//! A scan of every row of a large dataset takes far longer than the gap between two
+//! keystrokes, and on the main thread it would freeze typing. Past [`BACKGROUND_SEARCH_ROWS`]
+//! rows the explorer keeps showing its last result (marked pending) while this job scans
 //! [`SLICE_ROWS`] rows at a time, yielding to the browser between slices; each keystroke
 //! starts a new scan and abandons the old one. The finished scan goes into the dataset's
 //! search cache, so the filter that follows only counts facets.
@@ -12,11 +12,13 @@ use flan_data::Query;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::store::Store;
+use super::dataset::Store;
 
-/// Smaller datasets are searched synchronously (a few milliseconds).
+/// Below this many rows one synchronous scan fits between two keystrokes, so the filter
+/// searches on the spot.
 pub const BACKGROUND_SEARCH_ROWS: usize = 50_000;
-/// Rows per slice: about 20–40 ms of scanning in wasm.
+/// Rows per slice: short enough that a keystroke waiting behind a slice is not felt, long
+/// enough that yielding between slices costs little of the scan.
 const SLICE_ROWS: u32 = 25_000;
 
 #[derive(Clone, Copy)]

@@ -2,22 +2,22 @@
 //! capability mix against the paper's ratio, negative share, per-source counts. Every bar
 //! links to the explorer filtered to its samples.
 
+mod capability_mix;
+
 use flan_data::stats::{Histogram as HistogramData, Stats};
-use flan_data::{Code, Query};
+use flan_data::Query;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+use self::capability_mix::CapabilityMix;
 use crate::components::histogram::{Bar, Histogram};
-use crate::data::store::Store;
-use crate::url_state::{query_string, ExplorerState};
+use crate::routes::{filter_from_params, refine, Page, Route};
+use crate::state::dataset::Store;
 
 /// Explorer link for `pairs` added to the current filter `base` (a key in `pairs` replaces it).
 fn explorer_link(base: &Query, pairs: &[(String, String)]) -> String {
-    let mut all = base.to_url_pairs();
-    all.retain(|(k, _)| !pairs.iter().any(|(pk, _)| pk == k));
-    all.extend(pairs.iter().cloned());
-    crate::app::href(&format!("/{}", query_string(&all)))
+    Route::explorer(refine(base, pairs)).href()
 }
 
 /// Bars of a stats histogram, each linking to the explorer with its filter added to `base`.
@@ -38,10 +38,10 @@ fn bars(histogram: &HistogramData, base: &Query) -> Vec<Bar> {
 pub fn StatsPage() -> impl IntoView {
     let store = Store::get();
     let params = use_query_map();
-    let state = Memo::new(move |_| params.with(ExplorerState::from_params));
+    let query = Memo::new(move |_| params.with(filter_from_params));
     let stats = Memo::new(move |_| {
         store.version.track();
-        let query = state.with(|s| s.query.clone());
+        let query = query.get();
         store.dataset.with_value(|d| {
             let subset = d.filter(&query).ok().map(|r| r.matches);
             Stats::compute(d, subset.as_deref())
@@ -56,13 +56,13 @@ pub fn StatsPage() -> impl IntoView {
                     format!("{} samples · {} turns ({} by the assistant) · {} loss-masked turns · {:.1}% negative samples",
                         s.samples, s.turns, s.assistant_turns, s.loss_masked_turns, s.negative_share * 100.0)
                 }}
-                {move || (!state.with(|s| s.query.is_empty())).then(|| view! {
-                    " — for the explorer's current filter. " <A href=crate::app::href("/stats")>"Show all"</A>
+                {move || (!query.with(Query::is_empty)).then(|| view! {
+                    " — for the explorer's current filter. " <A href=Page::Stats.href()>"Show all"</A>
                 })}
             </p>
             {move || {
                 let s = stats.get();
-                let base = state.with(|st| st.query.clone());
+                let base = query.get();
                 view! {
                     <div class="stats-grid">
                         <CapabilityMix stats=s.clone() base=base.clone()/>
@@ -77,36 +77,5 @@ pub fn StatsPage() -> impl IntoView {
                 }
             }}
         </div>
-    }
-}
-
-/// Capability shares in approximate tokens, beside the paper's 1 : 0.25 : 0.75.
-#[component]
-fn CapabilityMix(stats: Stats, base: Query) -> impl IntoView {
-    let fmt_ratio = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{r:.2}"));
-    view! {
-        <section class="card" data-testid="capability-mix">
-            <h2>"Capability mix vs. the paper"</h2>
-            <p class="muted small">
-                "Agent-FLAN (§3.2) rebalances decomposed data to reasoning : retrieval : understanding = 1 : 0.25 : 0.75 by tokens. "
-                "Tokens here are estimated as characters / 4 over the assistant text of each capability. "
-                "Click a capability to list the samples with at least one assistant turn of it."
-            </p>
-            <table class="tools">
-                <thead><tr><th>"Capability"</th><th>"Samples"</th><th>"Turns"</th><th>"≈ tokens"</th><th>"Ratio (reasoning = 1)"</th><th>"Paper"</th></tr></thead>
-                <tbody>
-                    {stats.capability_mix.into_iter().map(|row| view! {
-                        <tr data-testid="cap-row" data-capability=row.capability.name()>
-                            <td><a href=explorer_link(&base, &row.query) data-testid="cap-link" data-samples=row.samples.to_string()>{row.label}</a></td>
-                            <td data-testid="cap-samples">{row.samples}</td>
-                            <td>{row.turns}</td>
-                            <td>{row.approx_tokens}</td>
-                            <td data-testid="cap-ratio">{fmt_ratio(row.ratio_to_reasoning)}</td>
-                            <td>{fmt_ratio(row.paper_ratio)}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </section>
     }
 }

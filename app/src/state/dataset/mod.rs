@@ -1,13 +1,23 @@
 //! The loaded dataset, shared by the explorer and the stats page, and the loads feeding it.
 
+pub mod loader;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use flan_data::{BadLine, Dataset, JsonlParser, ParseEvent};
+use flan_data::{BadLine, Dataset, JsonlParser, ParseEvent, Sample};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::loader::{self, ByteProgress, LoadError};
+use self::loader::{ByteProgress, LoadError};
+use crate::routes::asset_url;
+
+/// The dataset the page opens with, shipped in `public/data/`.
+const DEFAULT_DATASET: &str = "data/default.jsonl";
+const DEFAULT_DATASET_NAME: &str = "default.jsonl";
+
+/// Source name of rows derived in the browser (from the sample view or the pipeline panel).
+pub const DERIVED_IN_BROWSER: &str = "derived in this browser";
 
 /// Least time between two publishes of newly loaded rows to the views.
 const PUBLISH_EVERY_MS: f64 = 300.0;
@@ -119,6 +129,25 @@ impl Store {
         id
     }
 
+    /// Starts loading the shipped real rows (and the rows derived from them).
+    pub fn load_default(self) -> u64 {
+        self.load(SourceSpec::Url {
+            url: asset_url(DEFAULT_DATASET),
+            name: DEFAULT_DATASET_NAME.into(),
+        })
+    }
+
+    /// Adds rows derived in this browser under [`DERIVED_IN_BROWSER`], and tells the views.
+    /// The caller has made their ids unique among the loaded rows.
+    pub fn add_derived(self, rows: Vec<Sample>) {
+        self.dataset.update_value(|d| {
+            for row in rows {
+                d.push(row, DERIVED_IN_BROWSER);
+            }
+        });
+        self.version.update(|v| *v += 1);
+    }
+
     pub fn cancel(self, id: u64) {
         self.cancel_flags.with_value(|flags| {
             if let Some((_, flag)) = flags.iter().find(|(i, _)| *i == id) {
@@ -169,8 +198,8 @@ impl Store {
                 self.absorb(id, name, events);
                 // Re-filtering on every chunk would cost more than parsing; publish new rows
                 // to the views a few times a second. Each publish re-filters every row, so it
-                // comes less often as rows pile up (1M rows: every 1.3 s), keeping that share
-                // of the load time bounded instead of growing with the rows.
+                // comes less often as rows pile up, keeping the share of the load time spent
+                // re-filtering bounded instead of growing with the rows.
                 let now = js_sys::Date::now();
                 self.update_status(id, |s| s.progress = progress);
                 let rows = self.dataset.with_value(|d| d.len()) as f64;

@@ -97,8 +97,15 @@ pub async fn blob_bytes(blob: &web_sys::Blob, range: Range<u64>) -> Result<Uint8
 pub fn body_reader(
     response: &web_sys::Response,
 ) -> Result<web_sys::ReadableStreamDefaultReader, String> {
-    let body = response.body().ok_or("the response has no body")?;
-    body.get_reader()
+    stream_reader(&response.body().ok_or("the response has no body")?)
+}
+
+/// A reader over a byte stream (a body, one branch of a `tee`, a `File.stream()`).
+pub fn stream_reader(
+    stream: &web_sys::ReadableStream,
+) -> Result<web_sys::ReadableStreamDefaultReader, String> {
+    stream
+        .get_reader()
         .dyn_into()
         .map_err(|_| "the body is not a byte stream".to_string())
 }

@@ -10,12 +10,14 @@ use crate::components::model_picker::ModelPicker;
 use crate::components::probe_panel::ProbePanel;
 use crate::components::webgpu_panel::WebGpuPanel;
 use crate::data::store::Store;
-use crate::engine::{ChatMessage, Engine, EngineState, GenerateRequest, Sampling};
+use crate::engine::{
+    ChatMessage, Engine, EngineState, GenerateRequest, Role, Sampling, TemplateChoice,
+};
 
 /// Generation settings shared by every mode.
 #[derive(Clone, Copy)]
 pub struct GenSettings {
-    pub template: RwSignal<String>,
+    pub template: RwSignal<TemplateChoice>,
     pub temperature: RwSignal<f32>,
     pub top_k: RwSignal<u32>,
     pub top_p: RwSignal<f32>,
@@ -26,7 +28,7 @@ pub struct GenSettings {
 impl GenSettings {
     fn new() -> GenSettings {
         GenSettings {
-            template: RwSignal::new("auto".into()),
+            template: RwSignal::new(TemplateChoice::Auto),
             // Greedy by default: the same prompt gives the same answer, as in the tests.
             temperature: RwSignal::new(0.0),
             top_k: RwSignal::new(40),
@@ -53,11 +55,11 @@ impl GenSettings {
     }
 }
 
-pub fn role_name(role: flan_data::Role) -> &'static str {
+pub fn role_name(role: flan_data::Role) -> Role {
     match role {
-        flan_data::Role::System => "system",
-        flan_data::Role::User => "user",
-        flan_data::Role::Assistant => "assistant",
+        flan_data::Role::System => Role::System,
+        flan_data::Role::User => Role::User,
+        flan_data::Role::Assistant => Role::Assistant,
     }
 }
 
@@ -87,10 +89,10 @@ fn Settings(settings: GenSettings) -> impl IntoView {
             <summary>"Generation settings"</summary>
             <div class="open-row">
                 <label class="small">"Chat template "
-                    <select data-testid="template" on:change=move |ev| settings.template.set(event_target_value(&ev))
-                        prop:value=move || settings.template.get()>
+                    <select data-testid="template" on:change=move |ev| if let Ok(t) = event_target_value(&ev).parse() { settings.template.set(t) }
+                        prop:value=move || settings.template.get().as_str()>
                         <option value="auto">"the model's own (from its GGUF)"</option>
-                        <option value="agent_flan">"Agent-FLAN (<|Human|> / <|Assistant|>)"</option>
+                        <option value="agent-flan">"Agent-FLAN (<|Human|> / <|Assistant|>)"</option>
                         <option value="chatml">"ChatML (<|im_start|>)"</option>
                         <option value="raw">"none: plain text completion"</option>
                     </select>
@@ -125,7 +127,7 @@ pub fn RunStats() -> impl IntoView {
 
 #[derive(Clone, Debug, PartialEq)]
 struct ChatTurn {
-    role: &'static str,
+    role: Role,
     text: String,
 }
 
@@ -185,12 +187,17 @@ fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl IntoVi
             return;
         }
         input.set(String::new());
-        transcript.update(|t| t.push(ChatTurn { role: "user", text }));
+        transcript.update(|t| {
+            t.push(ChatTurn {
+                role: Role::User,
+                text,
+            })
+        });
         let mut messages = Vec::new();
         let system_text = system.get_untracked();
         if !system_text.trim().is_empty() {
             messages.push(ChatMessage {
-                role: "system",
+                role: Role::System,
                 content: system_text,
             });
         }
@@ -210,7 +217,7 @@ fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl IntoVi
             };
             transcript.update(|t| {
                 t.push(ChatTurn {
-                    role: "assistant",
+                    role: Role::Assistant,
                     text,
                 })
             });
@@ -232,7 +239,7 @@ fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl IntoVi
             <div class="chat-log" data-testid="chat-log">
                 <For each=entries key=|(i, t)| (*i, t.text.len()) let:entry>
                     <div class=format!("turn role-{}", entry.1.role) data-testid=format!("chat-{}", entry.1.role)>
-                        <div class="turn-head"><strong>{entry.1.role}</strong></div>
+                        <div class="turn-head"><strong>{entry.1.role.as_str()}</strong></div>
                         <div class="turn-body">{entry.1.text.clone()}</div>
                     </div>
                 </For>

@@ -258,14 +258,15 @@ impl<M: LanguageModel> Session<M> {
         self.model.reset();
     }
 
-    /// The template `choice` renders with (`Raw` has the stop rules of none, but the
-    /// fallback is still resolved for it).
-    fn template(&self, choice: TemplateChoice) -> ChatTemplate {
+    /// The template `choice` renders with: the model's own for `Auto` (Agent-FLAN, which this
+    /// explorer is about, where the model has none we know); none for raw text.
+    fn template(&self, choice: TemplateChoice) -> Option<ChatTemplate> {
         match choice {
-            TemplateChoice::Named(t) => ChatTemplate::named(t),
-            TemplateChoice::Auto | TemplateChoice::Raw => {
-                self.own_template.clone().unwrap_or(ChatTemplate::AgentFlan)
+            TemplateChoice::Named(t) => Some(ChatTemplate::named(t)),
+            TemplateChoice::Auto => {
+                Some(self.own_template.clone().unwrap_or(ChatTemplate::AgentFlan))
             }
+            TemplateChoice::Raw => None,
         }
     }
 
@@ -273,8 +274,7 @@ impl<M: LanguageModel> Session<M> {
     /// joined), then the reply prefix; the template's end-of-turn token and text stop it, as do
     /// the end-of-sequence token and the request's stop strings.
     pub fn plan(&self, request: &GenerateRequest) -> Generation {
-        let raw = request.template == TemplateChoice::Raw;
-        let template = (!raw).then(|| self.template(request.template));
+        let template = self.template(request.template);
         let mut prompt = match &template {
             Some(t) => t.render(&request.messages, true),
             None => request

@@ -279,3 +279,31 @@ impl Engine {
         self.send(&Request::Stop, None);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_gives_fraction_speed_and_time_left() {
+        let p = LoadProgress {
+            phase: LoadPhase::Download,
+            bytes: 50,
+            total: Some(200),
+            started_ms: 1000.0,
+            now_ms: 2000.0,
+        };
+        assert_eq!(p.fraction(), Some(0.25));
+        assert_eq!(p.bytes_per_second(), 50.0);
+        assert_eq!(p.eta_seconds(), Some(3.0));
+        // No total announced, no time passed: nothing to estimate.
+        let unknown = LoadProgress {
+            total: None,
+            now_ms: 1000.0,
+            ..p
+        };
+        assert_eq!(unknown.fraction(), None);
+        assert_eq!(unknown.bytes_per_second(), 0.0);
+        assert_eq!(unknown.eta_seconds(), None);
+    }
+}

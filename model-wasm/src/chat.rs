@@ -3,38 +3,9 @@
 
 use crate::gguf::Content;
 
-/// Who said a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub role: Role,
-    pub content: String,
-}
-
-impl Message {
-    pub fn new(role: Role, content: impl Into<String>) -> Message {
-        Message {
-            role,
-            content: content.into(),
-        }
-    }
-}
+/// The seam's message and role types are the ones templates render: a request's messages go
+/// to [`ChatTemplate::render`] as they arrive.
+pub use engine_protocol::{ChatMessage as Message, Role, Template};
 
 /// Agent-FLAN: user and system turns begin `<|Human|>` + U+0D46 and end "\n ".
 pub const AGENT_FLAN_HUMAN_BEGIN: &str = "<|Human|>\u{0D46}";
@@ -74,6 +45,25 @@ impl ChatTemplate {
             return Some(ChatTemplate::AgentFlan);
         }
         None
+    }
+
+    /// The template a request names. An explicitly named ChatML gets no default system turn:
+    /// that turn belongs to a model's own template.
+    pub fn named(template: Template) -> ChatTemplate {
+        match template {
+            Template::AgentFlan => ChatTemplate::AgentFlan,
+            Template::ChatMl => ChatTemplate::ChatMl {
+                default_system: None,
+            },
+        }
+    }
+
+    /// Which template this is, as the seam names it.
+    pub fn kind(&self) -> Template {
+        match self {
+            ChatTemplate::AgentFlan => Template::AgentFlan,
+            ChatTemplate::ChatMl { .. } => Template::ChatMl,
+        }
     }
 
     /// Renders `messages`, then (with `add_generation_prompt`) the start of an assistant turn.

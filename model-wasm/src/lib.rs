@@ -5,26 +5,32 @@
 //!
 //! Layers, bottom up: [`gguf`] (file format, byte sources) → [`quant`] (block layouts, CPU
 //! oracle) → [`gpu`] (device) → [`ops`] (WGSL kernels, one `.wgsl` file per op family under
-//! `src/kernels/`) → [`model`] (Llama forward pass) → [`tokenizer`] and [`chat`] (text in/out).
+//! `src/kernels/`) → [`model`] (Llama forward pass) → [`tokenizer`] and [`chat`] (text in/out)
+//! → [`session`] (generation policy: templates, stops, streaming, prefix reuse, timings).
 //!
 //! Loading and generating (the same calls in a web worker, with a fetch/File-backed
-//! [`gguf::ByteSource`] instead of [`gguf::FileSource`]):
+//! [`gguf::ByteSource`] instead of [`gguf::FileSource`]); requests and completions are the
+//! page↔worker types of `engine-protocol`:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use model_wasm::{chat::{ChatTemplate, Message, Role}, gguf::{Content, FileSource}, gpu::Gpu};
-//! use model_wasm::{model::{Model, ModelOptions}, tokenizer::{StreamDecoder, Tokenizer}};
+//! use engine_protocol::{GenerateRequest, Sampling, TemplateChoice};
+//! use model_wasm::{chat::{Message, Role}, gguf::{Content, FileSource}, gpu::Gpu};
+//! use model_wasm::{model::ModelOptions, session::Session};
 //! let gpu = Gpu::new().await?;
 //! let mut source = FileSource::open("SmolLM2-135M-Instruct.Q4_1.gguf")?;
 //! let content = Content::read(&mut source).await?; // header only (a few MiB)
-//! let tokenizer = Tokenizer::from_gguf(&content)?;
-//! let template = ChatTemplate::from_gguf(&content).unwrap_or(ChatTemplate::AgentFlan);
-//! let mut model = Model::load_with_content(&gpu, &content, &mut source, ModelOptions::default()).await?;
-//! let prompt = template.render(&[Message::new(Role::User, "Hi!")], true);
-//! let ids = tokenizer.encode(&prompt, true);
-//! let stop: Vec<u32> = tokenizer.token_id(template.stop_string()).into_iter().chain(tokenizer.eos).collect();
-//! let mut decoder = StreamDecoder::continuation();
-//! model.generate(&ids, 64, &stop, |id| { print!("{}", decoder.push(&tokenizer, id)); true }).await?;
+//! let mut session = Session::load(&gpu, &content, &mut source, ModelOptions::default()).await?;
+//! let request = GenerateRequest {
+//!     messages: vec![Message::new(Role::User, "Hi!")],
+//!     max_tokens: 64,
+//!     sampling: Sampling::default(), // greedy
+//!     template: TemplateChoice::Auto, // the model's own
+//!     stop: Vec::new(),
+//!     reply_prefix: String::new(),
+//! };
+//! let reply = session.generate(&request, |text| print!("{text}"), || false).await?;
+//! println!("\n{:.1} tok/s", reply.decode_tokens_per_second);
 //! # Ok(()) }
 //! ```
 
@@ -34,6 +40,7 @@ pub mod gpu;
 pub mod model;
 pub mod ops;
 pub mod quant;
+pub mod session;
 pub mod tokenizer;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -1,97 +1,26 @@
 //! The page side of the engine worker: starts it on first use (so the explorer never pays
 //! for it), sends requests, turns its events into signals, and lets callers await a
-//! completion (the agent loop does).
+//! completion (the agent loop does). The messages are `engine-protocol`'s, the types the
+//! worker compiles against too; the model cache and storage calls are `browser-io`'s.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::routes::asset_url;
 
-/// The Cache API cache the worker stores models in (`model-wasm/src/web.rs` `MODEL_CACHE`).
-pub const MODEL_CACHE: &str = "afe-models-v1";
-const COMPLETE_LENGTH_HEADER: &str = "x-afe-complete-length";
-
-/// What the worker reports (see `model-wasm/src/bin/engine-worker.rs`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum EngineEvent {
-    /// The worker listens now; requests queued before this are sent.
-    Started,
-    Status {
-        message: String,
-    },
-    Progress {
-        phase: String,
-        bytes: u64,
-        total: Option<u64>,
-    },
-    Ready(ModelInfo),
-    Token {
-        text: String,
-    },
-    Done(Completion),
-    Error {
-        message: String,
-    },
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct ModelInfo {
-    pub name: String,
-    pub adapter: String,
-    pub template: String,
-    pub load_seconds: f64,
-    pub context: u32,
-    pub vocab: usize,
-    pub bytes: u64,
-    pub cache: String,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct Completion {
-    pub text: String,
-    pub tokens: Vec<u32>,
-    pub prompt_tokens: usize,
-    pub reused_tokens: usize,
-    pub context_used: u32,
-    pub prefill_seconds: f64,
-    pub decode_tokens_per_second: f64,
-    pub stopped: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Sampling {
-    pub temperature: f32,
-    pub top_k: u32,
-    pub top_p: f32,
-    pub seed: u64,
-}
-
-/// One generation request.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct GenerateRequest {
-    pub messages: Vec<ChatMessage>,
-    pub max_tokens: usize,
-    pub sampling: Sampling,
-    /// "auto", "agent_flan", "chatml" or "raw" (no template).
-    pub template: String,
-    pub stop: Vec<String>,
-    /// Text the reply starts with (the completion's text includes it).
-    pub reply_prefix: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ChatMessage {
-    pub role: &'static str,
-    pub content: String,
-}
+pub use browser_io::model_cache::{
+    delete as delete_cached_model, list as cached_models, CachedModel,
+};
+pub use browser_io::storage::estimate as storage_estimate;
+pub use engine_protocol::{
+    ChatMessage, Completion, Event as EngineEvent, GenerateRequest, LoadPhase, ModelInfo, Request,
+    Role, Sampling, TemplateChoice,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum EngineState {
@@ -105,7 +34,7 @@ pub enum EngineState {
 /// Download or upload progress, with what is needed for speed and ETA.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoadProgress {
-    pub phase: String,
+    pub phase: LoadPhase,
     pub bytes: u64,
     pub total: Option<u64>,
     pub started_ms: f64,
@@ -133,6 +62,18 @@ impl LoadProgress {
         let total = self.total?;
         (speed > 0.0).then(|| total.saturating_sub(self.bytes) as f64 / speed)
     }
+}
+
+/// A request as the worker reads it: its JSON, or `[json, File]` when a file goes with it (a
+/// `File` is posted as it is, not serialised).
+fn encode(request: &Request, file: Option<&web_sys::File>) -> Result<JsValue, String> {
+    let json = serde_json::to_string(request)
+        .map_err(|e| format!("could not encode a request to the engine: {e}"))?;
+    let json = JsValue::from_str(&json);
+    Ok(match file {
+        Some(file) => js_sys::Array::of2(&json, file.as_ref()).into(),
+        None => json,
+    })
 }
 
 type Waiter = oneshot::Sender<Result<Completion, String>>;
@@ -177,7 +118,7 @@ impl Engine {
         if let Some(worker) = self.worker.get_value() {
             return Ok(worker);
         }
-        let worker = web_sys::Worker::new(&asset_url("engine-worker_loader.js"))
+        let worker = web_sys::Worker::new(&asset_url(engine_protocol::WORKER_SCRIPT))
             .map_err(|e| format!("could not start the engine worker: {e:?}"))?;
         let on_message =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
@@ -218,8 +159,11 @@ impl Engine {
         }
     }
 
-    fn post_json(self, request: serde_json::Value) {
-        self.post(JsValue::from_str(&request.to_string()));
+    fn send(self, request: &Request, file: Option<&web_sys::File>) {
+        match encode(request, file) {
+            Ok(message) => self.post(message),
+            Err(e) => self.fail(e),
+        }
     }
 
     fn fail(self, message: String) {
@@ -303,15 +247,17 @@ impl Engine {
     /// Loads a GGUF by URL (through the model cache).
     pub fn load_url(self, url: String) {
         self.begin_load(url.clone());
-        self.post_json(serde_json::json!({ "cmd": "load", "url": url }));
+        self.send(&Request::Load { url, max_ctx: None }, None);
     }
 
     /// Loads a GGUF the user picked or dropped; it is read in place, piece by piece.
     pub fn load_file(self, file: web_sys::File) {
         self.begin_load(file.name());
-        let request = serde_json::json!({ "cmd": "load_file", "name": file.name() }).to_string();
-        let message = js_sys::Array::of2(&JsValue::from_str(&request), file.as_ref());
-        self.post(message.into());
+        let request = Request::LoadFile {
+            name: file.name(),
+            max_ctx: None,
+        };
+        self.send(&request, Some(&file));
     }
 
     /// Generates a reply; tokens stream into [`Engine::live`] and the completion is returned.
@@ -324,78 +270,40 @@ impl Engine {
         self.error.set(None);
         self.live.set(String::new());
         self.state.set(EngineState::Generating);
-        let mut body = serde_json::to_value(&request).map_err(|e| e.to_string())?;
-        body["cmd"] = "generate".into();
-        self.post_json(body);
+        self.send(&Request::Generate(request), None);
         rx.await
             .unwrap_or_else(|_| Err("the engine stopped answering".into()))
     }
 
     pub fn stop(self) {
-        self.post_json(serde_json::json!({ "cmd": "stop" }));
+        self.send(&Request::Stop, None);
     }
 }
 
-/// A model in this browser's model cache.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CachedModel {
-    pub url: String,
-    pub bytes: Option<u64>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn model_cache() -> Result<web_sys::Cache, String> {
-    let caches = gloo::utils::window()
-        .caches()
-        .map_err(|_| "this browser has no Cache API here".to_string())?;
-    JsFuture::from(caches.open(MODEL_CACHE))
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .dyn_into()
-        .map_err(|_| "no cache".to_string())
-}
-
-/// The cached models, with the sizes their complete downloads had.
-pub async fn cached_models() -> Result<Vec<CachedModel>, String> {
-    let cache = model_cache().await?;
-    let keys: js_sys::Array = JsFuture::from(cache.keys())
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .unchecked_into();
-    let mut out = Vec::new();
-    for request in keys.iter() {
-        let request: web_sys::Request = request.unchecked_into();
-        let bytes = match JsFuture::from(cache.match_with_request(&request)).await {
-            Ok(r) => r
-                .dyn_into::<web_sys::Response>()
-                .ok()
-                .and_then(|r| r.headers().get(COMPLETE_LENGTH_HEADER).ok().flatten())
-                .and_then(|v| v.parse().ok()),
-            Err(_) => None,
+    #[test]
+    fn progress_gives_fraction_speed_and_time_left() {
+        let p = LoadProgress {
+            phase: LoadPhase::Download,
+            bytes: 50,
+            total: Some(200),
+            started_ms: 1000.0,
+            now_ms: 2000.0,
         };
-        out.push(CachedModel {
-            url: request.url(),
-            bytes,
-        });
+        assert_eq!(p.fraction(), Some(0.25));
+        assert_eq!(p.bytes_per_second(), 50.0);
+        assert_eq!(p.eta_seconds(), Some(3.0));
+        // No total announced, no time passed: nothing to estimate.
+        let unknown = LoadProgress {
+            total: None,
+            now_ms: 1000.0,
+            ..p
+        };
+        assert_eq!(unknown.fraction(), None);
+        assert_eq!(unknown.bytes_per_second(), 0.0);
+        assert_eq!(unknown.eta_seconds(), None);
     }
-    Ok(out)
-}
-
-pub async fn delete_cached_model(url: &str) -> Result<(), String> {
-    let cache = model_cache().await?;
-    JsFuture::from(cache.delete_with_str(url))
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("{e:?}"))
-}
-
-/// (bytes used, bytes allowed) for this site, where the browser tells.
-pub async fn storage_estimate() -> Option<(f64, f64)> {
-    let storage = gloo::utils::window().navigator().storage();
-    let estimate = JsFuture::from(storage.estimate().ok()?).await.ok()?;
-    let get = |k: &str| {
-        js_sys::Reflect::get(&estimate, &k.into())
-            .ok()
-            .and_then(|v| v.as_f64())
-    };
-    Some((get("usage")?, get("quota")?))
 }

@@ -3,12 +3,12 @@
 
 use leptos::prelude::*;
 
-use super::engine::{ChatMessage, GenerateRequest, Sampling};
+use super::engine::{ChatMessage, GenerateRequest, Role, Sampling, TemplateChoice};
 
 /// Generation settings shared by every mode.
 #[derive(Clone, Copy)]
 pub struct GenSettings {
-    pub template: RwSignal<String>,
+    pub template: RwSignal<TemplateChoice>,
     pub temperature: RwSignal<f32>,
     pub top_k: RwSignal<u32>,
     pub top_p: RwSignal<f32>,
@@ -19,7 +19,7 @@ pub struct GenSettings {
 impl GenSettings {
     pub fn new() -> GenSettings {
         GenSettings {
-            template: RwSignal::new("auto".into()),
+            template: RwSignal::new(TemplateChoice::Auto),
             // Greedy by default: the same prompt gives the same answer, as in the tests.
             temperature: RwSignal::new(0.0),
             top_k: RwSignal::new(40),
@@ -52,11 +52,11 @@ impl Default for GenSettings {
     }
 }
 
-/// The role name a chat message carries to the engine.
-pub fn role_name(role: flan_data::Role) -> &'static str {
+/// The role a dataset turn carries to the engine.
+pub fn role_name(role: flan_data::Role) -> Role {
     match role {
-        flan_data::Role::System => "system",
-        flan_data::Role::User => "user",
-        flan_data::Role::Assistant => "assistant",
+        flan_data::Role::System => Role::System,
+        flan_data::Role::User => Role::User,
+        flan_data::Role::Assistant => Role::Assistant,
     }
 }

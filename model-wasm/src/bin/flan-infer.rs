@@ -20,11 +20,12 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use model_wasm::chat::{ChatTemplate, Message, Role};
+    use engine_protocol::{GenerateRequest, Sampling, Template, TemplateChoice};
+    use model_wasm::chat::{Message, Role};
     use model_wasm::gguf::{Content, FileSource};
     use model_wasm::gpu::Gpu;
-    use model_wasm::model::{Model, ModelOptions, Sampler, SamplingParams};
-    use model_wasm::tokenizer::{StreamDecoder, Tokenizer};
+    use model_wasm::model::ModelOptions;
+    use model_wasm::session::Session;
     use std::io::Write;
     use std::time::Instant;
 
@@ -34,7 +35,7 @@ mod native {
         prompt: Option<String>,
         ids: Option<Vec<u32>>,
         chat: bool,
-        template: Option<String>,
+        template: Option<Template>,
         system: Option<String>,
         /// With --chat: text the assistant's reply starts with (generation continues it).
         reply_prefix: String,
@@ -43,7 +44,7 @@ mod native {
         profile: bool,
         max_ctx: u32,
         /// `--temp` > 0 samples (GPU top-k + CPU top-p); otherwise greedy.
-        sampling: SamplingParams,
+        sampling: Sampling,
     }
 
     const USAGE: &str = "usage: flan-infer --model M.gguf (--prompt TEXT | --ids 1,2,3) [--chat] \
@@ -53,10 +54,7 @@ mod native {
         let mut a = Args {
             n: 64,
             max_ctx: 2048,
-            sampling: SamplingParams {
-                temperature: 0.0,
-                ..Default::default()
-            },
+            sampling: Sampling::default(),
             ..Default::default()
         };
         let mut it = std::env::args().skip(1);
@@ -74,7 +72,13 @@ mod native {
                     )
                 }
                 "--chat" => a.chat = true,
-                "--template" => a.template = Some(val()?),
+                "--template" => {
+                    let name = val()?;
+                    a.template = Some(
+                        name.parse()
+                            .map_err(|_| format!("unknown template {name}"))?,
+                    )
+                }
                 "--system" => a.system = Some(val()?),
                 "--reply-prefix" => a.reply_prefix = val()?,
                 "-n" => a.n = val()?.parse().map_err(|e| format!("-n: {e}"))?,
@@ -115,48 +119,55 @@ mod native {
         let gpu = pollster::block_on(Gpu::new()).map_err(|e| e.to_string())?;
         let mut src = FileSource::open(&args.model).map_err(|e| e.to_string())?;
         let content = pollster::block_on(Content::read(&mut src)).map_err(|e| e.to_string())?;
-        let tokenizer = Tokenizer::from_gguf(&content).map_err(|e| e.to_string())?;
         let options = ModelOptions {
             max_ctx: args.max_ctx,
             ..Default::default()
         };
-        let mut model =
-            pollster::block_on(Model::load_with_content(&gpu, &content, &mut src, options))
-                .map_err(|e| e.to_string())?;
+        let mut session = pollster::block_on(Session::load(&gpu, &content, &mut src, options))
+            .map_err(|e| e.to_string())?;
         let load_s = t0.elapsed().as_secs_f64();
         eprintln!(
             "loaded {} in {load_s:.2}s on {} ({} dispatches per token)",
             args.model,
             gpu.summary.name,
-            model.plan_len()
+            session.model().plan_len()
         );
 
-        let template = match args.template.as_deref() {
-            Some("chatml") => Some(ChatTemplate::ChatMl {
-                default_system: None,
-            }),
-            Some("agent-flan") => Some(ChatTemplate::AgentFlan),
-            Some(other) => return Err(format!("unknown template {other}")),
-            None => ChatTemplate::from_gguf(&content),
-        };
-        let (prompt_ids, stop_text) = match (&args.ids, &args.prompt) {
-            (Some(ids), _) => (ids.clone(), None),
+        let generation = match (&args.ids, &args.prompt) {
+            (Some(ids), _) => session.continuation(ids.clone(), args.n, args.sampling),
             (None, Some(p)) if args.chat => {
-                let t = template
-                    .ok_or("--chat: the model has no recognised chat template; pass --template")?;
-                let mut msgs = Vec::new();
-                if let Some(s) = &args.system {
-                    msgs.push(Message::new(Role::System, s.clone()));
+                if args.template.is_none() && session.own_template().is_none() {
+                    return Err(
+                        "--chat: the model has no recognised chat template; pass --template".into(),
+                    );
                 }
-                msgs.push(Message::new(Role::User, p.clone()));
-                let prompt = t.render(&msgs, true) + &args.reply_prefix;
-                print!("{}", args.reply_prefix);
-                (tokenizer.encode(&prompt, true), Some(t.stop_string()))
+                let mut messages = Vec::new();
+                if let Some(s) = &args.system {
+                    messages.push(Message::new(Role::System, s.clone()));
+                }
+                messages.push(Message::new(Role::User, p.clone()));
+                session.plan(&GenerateRequest {
+                    messages,
+                    max_tokens: args.n,
+                    sampling: args.sampling,
+                    template: args
+                        .template
+                        .map_or(TemplateChoice::Auto, TemplateChoice::Named),
+                    stop: Vec::new(),
+                    reply_prefix: args.reply_prefix.clone(),
+                })
             }
-            (None, Some(p)) => (tokenizer.encode(p, false), None),
+            // The bench prompt: its text as it is, no special tokens parsed (as llama.cpp's
+            // peer in `./x bench` feeds it).
+            (None, Some(p)) => {
+                let ids = session.tokenizer().encode(p, false);
+                session.continuation(ids, args.n, args.sampling)
+            }
             (None, None) => return Err(format!("--prompt or --ids is required\n{USAGE}")),
         };
+        let prompt_ids = &generation.ids;
         if args.profile {
+            let model = session.model_mut();
             // One decode step after the whole prompt (attention over its keys), then one
             // prefill step (up to a batch of tokens) from position 0.
             let batch = (prompt_ids.len() as u32).min(model.options.prefill_batch) as usize;
@@ -197,58 +208,33 @@ mod native {
             return Ok(());
         }
 
-        let mut stop_ids: Vec<u32> = tokenizer.eos.into_iter().collect();
-        if let Some(id) = stop_text.and_then(|s| tokenizer.token_id(s)) {
-            stop_ids.push(id);
-        }
         if args.bench {
             // One untimed warm-up pass (a prefill step and a decode step), as the llama.cpp
             // peer in `./x bench` gets: first dispatches pay one-off driver costs.
+            let model = session.model_mut();
             let warm = &prompt_ids[..prompt_ids.len().min(8)];
             pollster::block_on(model.generate(warm, 2, &[], |_| true))
                 .map_err(|e| e.to_string())?;
             model.reset();
         }
-        let t1 = Instant::now();
-        let mut first_at = None;
-        let mut text = String::new();
-        let mut decoder = StreamDecoder::continuation();
         let stdout = std::io::stdout();
-        let on_token = |id: u32| {
-            first_at.get_or_insert_with(Instant::now);
-            let piece = decoder.push(&tokenizer, id);
+        let on_text = |piece: &str| {
             if !args.bench {
                 let mut out = stdout.lock();
                 let _ = out.write_all(piece.as_bytes());
                 let _ = out.flush();
             }
-            text.push_str(&piece);
-            stop_text.is_none_or(|s| !text.contains(s))
         };
-        let generated = if args.sampling.temperature > 0.0 {
-            let mut sampler = Sampler::new(args.sampling);
-            pollster::block_on(model.generate_sampled(
-                &prompt_ids,
-                args.n,
-                &stop_ids,
-                &mut sampler,
-                on_token,
-            ))
-        } else {
-            pollster::block_on(model.generate(&prompt_ids, args.n, &stop_ids, on_token))
-        }
-        .map_err(|e| e.to_string())?;
-        let end = Instant::now();
-        let first_at = first_at.unwrap_or(end);
-        let prefill_s = (first_at - t1).as_secs_f64();
-        let decode_s = (end - first_at).as_secs_f64();
+        let completion = pollster::block_on(session.run(&generation, on_text, || false))
+            .map_err(|e| e.to_string())?;
         if args.bench {
+            let decode_tokens = completion.tokens.len().saturating_sub(1);
             let json = serde_json::json!({
                 "load_s": load_s,
-                "prefill_tokens": prompt_ids.len(),
-                "prefill_tok_s": prompt_ids.len() as f64 / prefill_s,
-                "decode_tokens": generated.len().saturating_sub(1),
-                "decode_tok_s": generated.len().saturating_sub(1) as f64 / decode_s.max(1e-9),
+                "prefill_tokens": completion.prompt_tokens,
+                "prefill_tok_s": completion.prompt_tokens as f64 / completion.prefill_seconds,
+                "decode_tokens": decode_tokens,
+                "decode_tok_s": completion.decode_tokens_per_second,
                 "peak_rss_mb": peak_rss_mb(),
                 "adapter": gpu.summary.name,
             });

@@ -5,12 +5,12 @@ use leptos::prelude::*;
 
 use super::run_stats::RunStats;
 use crate::state::dataset::Store;
-use crate::state::engine::{ChatMessage, Engine, EngineState};
+use crate::state::engine::{ChatMessage, Engine, EngineState, Role};
 use crate::state::generation::GenSettings;
 
 #[derive(Clone, Debug, PartialEq)]
 struct ChatTurn {
-    role: &'static str,
+    role: Role,
     text: String,
 }
 
@@ -70,12 +70,17 @@ pub fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl In
             return;
         }
         input.set(String::new());
-        transcript.update(|t| t.push(ChatTurn { role: "user", text }));
+        transcript.update(|t| {
+            t.push(ChatTurn {
+                role: Role::User,
+                text,
+            })
+        });
         let mut messages = Vec::new();
         let system_text = system.get_untracked();
         if !system_text.trim().is_empty() {
             messages.push(ChatMessage {
-                role: "system",
+                role: Role::System,
                 content: system_text,
             });
         }
@@ -95,7 +100,7 @@ pub fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl In
             };
             transcript.update(|t| {
                 t.push(ChatTurn {
-                    role: "assistant",
+                    role: Role::Assistant,
                     text,
                 })
             });
@@ -117,7 +122,7 @@ pub fn ChatPanel(settings: GenSettings, try_id: Memo<Option<String>>) -> impl In
             <div class="chat-log" data-testid="chat-log">
                 <For each=entries key=|(i, t)| (*i, t.text.len()) let:entry>
                     <div class=format!("turn role-{}", entry.1.role) data-testid=format!("chat-{}", entry.1.role)>
-                        <div class="turn-head"><strong>{entry.1.role}</strong></div>
+                        <div class="turn-head"><strong>{entry.1.role.as_str()}</strong></div>
                         <div class="turn-body">{entry.1.text.clone()}</div>
                     </div>
                 </For>

@@ -8,7 +8,7 @@ use crate::components::webgpu_panel::{status as webgpu_status, WebGpuStatus};
 use crate::routes::asset_url;
 use crate::state::engine::{
     cached_models, delete_cached_model, storage_estimate, CachedModel, Engine, EngineState,
-    LoadProgress,
+    LoadPhase, LoadProgress,
 };
 use crate::state::webgpu::format_bytes;
 
@@ -16,7 +16,7 @@ use crate::state::webgpu::format_bytes;
 const DEMO_MODEL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 fn progress_line(p: &LoadProgress) -> String {
-    let what = if p.phase == "download" {
+    let what = if p.phase == LoadPhase::Download {
         "Downloading"
     } else {
         "Uploading to the GPU"
@@ -115,8 +115,8 @@ pub fn ModelPicker() -> impl IntoView {
                             "Ready: {} ({}) loaded in {:.1} s on {}; {}; template {}; context {} tokens; vocabulary {}.",
                             m.name, format_bytes(m.bytes as f64), m.load_seconds,
                             // The page's probe names the adapter; wgpu in the worker may only say "WebGPU".
-                            gpu.get().and_then(|r| r.ok()).map(|r| r.name()).unwrap_or(m.adapter),
-                            m.cache, m.template, m.context, m.vocab),
+                            gpu.get().and_then(|r| r.ok()).map(|r| r.name()).unwrap_or_else(|| m.adapter.clone()),
+                            m.cache, m.template_label(), m.context, m.vocab),
                         None => "Ready.".to_string(),
                     },
                 }}

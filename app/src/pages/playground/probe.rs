@@ -107,12 +107,12 @@ pub fn ProbePanel(settings: GenSettings, filter: Memo<Query>) -> impl IntoView {
                 let mut messages = Vec::new();
                 if !system.is_empty() {
                     messages.push(ChatMessage {
-                        role: "system",
+                        role: crate::state::engine::Role::System,
                         content: system.clone(),
                     });
                 }
                 messages.push(ChatMessage {
-                    role: "user",
+                    role: crate::state::engine::Role::User,
                     content: user,
                 });
                 let output = match engine

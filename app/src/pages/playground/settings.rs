@@ -30,10 +30,10 @@ pub fn Settings(settings: GenSettings) -> impl IntoView {
             <summary>"Generation settings"</summary>
             <div class="open-row">
                 <label class="small">"Chat template "
-                    <select data-testid="template" on:change=move |ev| settings.template.set(event_target_value(&ev))
-                        prop:value=move || settings.template.get()>
+                    <select data-testid="template" on:change=move |ev| if let Ok(t) = event_target_value(&ev).parse() { settings.template.set(t) }
+                        prop:value=move || settings.template.get().as_str()>
                         <option value="auto">"the model's own (from its GGUF)"</option>
-                        <option value="agent_flan">"Agent-FLAN (<|Human|> / <|Assistant|>)"</option>
+                        <option value="agent-flan">"Agent-FLAN (<|Human|> / <|Assistant|>)"</option>
                         <option value="chatml">"ChatML (<|im_start|>)"</option>
                         <option value="raw">"none: plain text completion"</option>
                     </select>

@@ -24,9 +24,10 @@ import re
 import sys
 
 ROUTES_FILE = pathlib.Path(__file__).resolve().parent.parent / "app" / "src" / "routes.rs"
-# `pub const STATIC_PAGES: [&str; N] = ["playground", ...];` The type's own brackets come
-# before the `=`, so the list is the first bracket after it.
-STATIC_PAGES = re.compile(r"\bSTATIC_PAGES\b[^=]*=\s*\[([^\]]*)\]")
+# `pub const STATIC_PAGES: [&str; N] = ["playground", ...];` Anchored on `const` so a doc
+# comment naming the list cannot match; the type's own brackets come before the `=`, so the
+# list is the first bracket after it.
+STATIC_PAGES = re.compile(r"\bconst\s+STATIC_PAGES\b[^=]*=\s*\[([^\]]*)\]")
 # A route becomes a folder name, so anything but a plain path segment is refused.
 SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 

@@ -26,7 +26,7 @@ class Routes(unittest.TestCase):
         return f.name
 
     def test_reads_the_contract_line_among_other_code(self):
-        path = self.routes_file("//! Routes.\npub enum Page { Explorer }\n" + CONTRACT + "pub fn x() -> [u8; 2] { [1, 2] }\n")
+        path = self.routes_file("//! Routes; see [`STATIC_PAGES`].\npub enum Page { Explorer = 1 }\n" + CONTRACT + "pub fn x() -> [u8; 2] { [1, 2] }\n")
         self.assertEqual(afe_site.static_pages(path), ["playground", "stats", "about", "compare"])
 
     def test_a_list_over_several_lines(self):

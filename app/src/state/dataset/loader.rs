@@ -1,8 +1,9 @@
 //! Streams bytes from a URL or a local file in chunks, yielding to the browser between
 //! chunks so that a 200 MB file never freezes the page.
 
-use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use browser_io::fetch::{header_u64, read_chunk, stream_reader};
+use browser_io::js_error_text;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
@@ -51,16 +52,6 @@ impl std::fmt::Display for LoadError {
 pub struct ByteProgress {
     pub read: u64,
     pub total: Option<u64>,
-}
-
-fn js_error_text(e: &JsValue) -> String {
-    if let Some(s) = e.as_string() {
-        return s;
-    }
-    Reflect::get(e, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// Opens `url` and returns a reader over its body plus the announced length.
@@ -158,19 +149,9 @@ async fn fetch_ok(url: &str) -> Result<Response, LoadError> {
 fn body_reader(
     response: &Response,
 ) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
-    let total = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<u64>().ok());
-    let body = response.body().ok_or_else(|| LoadError::Read {
-        detail: "the response has no body".into(),
-    })?;
-    let reader: ReadableStreamDefaultReader =
-        body.get_reader().dyn_into().map_err(|_| LoadError::Read {
-            detail: "the body is not a byte stream".into(),
-        })?;
+    let total = header_u64(response, "content-length");
+    let reader =
+        browser_io::fetch::body_reader(response).map_err(|detail| LoadError::Read { detail })?;
     Ok((reader, total))
 }
 
@@ -178,13 +159,7 @@ fn body_reader(
 pub fn open_file(
     file: &web_sys::File,
 ) -> Result<(ReadableStreamDefaultReader, Option<u64>), LoadError> {
-    let reader: ReadableStreamDefaultReader =
-        file.stream()
-            .get_reader()
-            .dyn_into()
-            .map_err(|_| LoadError::Read {
-                detail: "the file is not a byte stream".into(),
-            })?;
+    let reader = stream_reader(&file.stream()).map_err(|detail| LoadError::Read { detail })?;
     Ok((reader, Some(file.size() as u64)))
 }
 
@@ -205,24 +180,11 @@ pub async fn read_chunks(
             let _ = reader.cancel();
             return Err(LoadError::Cancelled);
         }
-        let result = JsFuture::from(reader.read())
+        let chunk = read_chunk(&reader)
             .await
-            .map_err(|e| LoadError::Read {
-                detail: js_error_text(&e),
-            })?;
-        let done = Reflect::get(&result, &JsValue::from_str("done"))
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true);
-        if done {
+            .map_err(|detail| LoadError::Read { detail })?;
+        let Some(array) = chunk else {
             return Ok(progress);
-        }
-        let value =
-            Reflect::get(&result, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
-        let Ok(array) = value.dyn_into::<Uint8Array>() else {
-            return Err(LoadError::Read {
-                detail: "a chunk was not bytes".into(),
-            });
         };
         buffer.resize(array.length() as usize, 0);
         array.copy_to(&mut buffer);

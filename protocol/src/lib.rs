@@ -1,5 +1,5 @@
-//! The page ↔ engine seam: every message the page (`app/src/engine.rs`) and the engine worker
-//! (`model-wasm/src/bin/engine-worker.rs`) exchange, as types both sides compile against.
+//! The page ↔ engine seam: every message the page (`app/src/state/engine.rs`) and the engine
+//! worker (`model-wasm/src/bin/engine-worker.rs`) exchange, as types both sides compile against.
 //!
 //! On the wire each message is one JSON string (`serde_json` of [`Request`] or [`Event`]); a
 //! [`Request::LoadFile`] travels as `[json, File]`, because a `File` cannot be serialised and is

@@ -142,11 +142,16 @@ impl ReplyText {
     /// string ended the reply (the text is then cut before it).
     fn push(&mut self, piece: &str) -> (Option<String>, bool) {
         self.text.push_str(piece);
+        // Only the unreleased tail is searched: a stop string starting before `sent` would
+        // have fitted in the text when that part was released (the hold is one byte shorter
+        // than the longest stop string), so it would have been found then.
+        let from = self.sent;
         if let Some(at) = self
             .stops
             .iter()
-            .filter_map(|s| self.text.find(s.as_str()))
+            .filter_map(|s| self.text[from..].find(s.as_str()))
             .min()
+            .map(|i| from + i)
         {
             self.text.truncate(at);
             return (self.release(at), true);
